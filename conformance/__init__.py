@@ -1,0 +1,1 @@
+"""Differential conformance suite: the same scenarios on websockets, compat and peers."""
