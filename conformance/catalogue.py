@@ -1,0 +1,128 @@
+"""Loader for catalogue.toml: features, declared differences and unsupported API names."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import functools
+import json
+import pathlib
+import tomllib
+from typing import Any, Literal
+
+__all__ = ["Api", "Catalogue", "Difference", "Feature", "load"]
+
+PATH = pathlib.Path(__file__).with_name("catalogue.toml")
+SEED = pathlib.Path(__file__).with_name("seed.txt")
+
+
+@dataclasses.dataclass(frozen=True)
+class Feature:
+    """A capability, possibly a bullet of the seed compatibility list."""
+
+    id: str
+    status: Literal["supported", "unsupported", "difference"]
+    seed: str | None = None
+    description: str | None = None
+    error: str | None = None
+    alternative: str | None = None
+    targets: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Difference:
+    """A declared behavioural difference of some targets on some scenarios.
+
+    With ``expect`` set, the difference only applies when the run's trace
+    mentions that string (e.g. the exception class an unsupported feature raises).
+    """
+
+    id: str
+    targets: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    reason: str
+    feature: str | None = None
+    expect: str | None = None
+
+    def applies(self, target: str, scenario: str, seed: str | None, actual: object) -> bool:
+        """Whether this difference covers ``target``'s trace on ``scenario``.
+
+        Without scenario globs, it covers the scenarios tagged with its feature.
+        """
+        if target not in self.targets:
+            return False
+        if self.scenarios:
+            if not any(fnmatch.fnmatchcase(scenario, pattern) for pattern in self.scenarios):
+                return False
+        elif seed is None or seed != self.feature:
+            return False
+        return self.expect is None or self.expect in json.dumps(actual)
+
+
+@dataclasses.dataclass(frozen=True)
+class Api:
+    """A websockets API name that compat declares unsupported."""
+
+    name: str
+    status: Literal["raises", "absent"]
+    feature: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Catalogue:
+    """Everything the suite and the report need to explain differences."""
+
+    features: tuple[Feature, ...]
+    differences: tuple[Difference, ...]
+    apis: tuple[Api, ...]
+
+    def feature(self, feature_id: str) -> Feature:
+        """The feature with this id."""
+        for feature in self.features:
+            if feature.id == feature_id:
+                return feature
+        raise KeyError(feature_id)
+
+    def all_differences(self) -> tuple[Difference, ...]:
+        """Declared differences, plus one per unsupported feature for its seed-tagged scenarios."""
+        implied = tuple(
+            Difference(
+                id=f"unsupported.{feature.id}",
+                targets=feature.targets,
+                scenarios=(),
+                reason=f"unsupported: use {feature.alternative}",
+                feature=feature.id,
+                expect=feature.error,
+            )
+            for feature in self.features
+            if feature.status == "unsupported"
+        )
+        return self.differences + implied
+
+    def declared(self, target: str, scenario: str, seed: str | None, actual: object) -> str | None:
+        """Id of the difference declaring ``target``'s trace on ``scenario``, or None."""
+        for difference in self.all_differences():
+            if difference.applies(target, scenario, seed, actual):
+                return difference.id
+        return None
+
+
+def _tuples(entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in entry.items()}
+
+
+@functools.cache
+def load(path: pathlib.Path = PATH) -> Catalogue:
+    """Parse the catalogue."""
+    with path.open("rb") as file:
+        raw = tomllib.load(file)
+    return Catalogue(
+        features=tuple(Feature(**_tuples(entry)) for entry in raw.get("feature", [])),
+        differences=tuple(Difference(**_tuples(entry)) for entry in raw.get("difference", [])),
+        apis=tuple(Api(**entry) for entry in raw.get("api", [])),
+    )
+
+
+def seed_bullets(text: str) -> list[str]:
+    """The feature bullets of the seed compatibility list."""
+    return [line.strip()[1:].strip() for line in text.splitlines() if line.strip().startswith("•")]

@@ -1,0 +1,230 @@
+"""Scenarios: async functions of a client/server pairing returning a trace."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+import types
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, Literal
+
+from . import raw, trace
+from .targets import Target
+
+__all__ = ["SCENARIOS", "Pair", "Scenario", "run", "scenario"]
+
+Sides = Literal["both", "client", "server"]
+
+# Bound on one scenario run, and the default bound for waits inside it.
+RUN_TIMEOUT = 20.0
+WAIT_TIMEOUT = 2.0
+# Small timeouts injected unless a scenario passes its own, to keep the suite fast.
+CONNECTION_DEFAULTS = {"close_timeout": 0.5, "open_timeout": 2.0}
+
+
+@dataclasses.dataclass
+class Scenario:
+    """A registered scenario."""
+
+    id: str
+    function: Callable[[Pair], Awaitable[object]]
+    feature: str
+    seed: str | None
+    sides: Sides
+    title: str
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(
+    feature: str,
+    seed: str | None = None,
+    sides: Sides = "both",
+    id: str | None = None,
+    title: str | None = None,
+) -> Callable[[Callable[..., Awaitable[object]]], Callable[..., Awaitable[object]]]:
+    """Register ``async def fn(pair) -> trace``.
+
+    ``sides`` says which side runs a target when the other is a raw peer. The id
+    defaults to ``<module>.<function-name>`` with dashes.
+    """
+
+    def register(function: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+        module = function.__module__.rpartition(".")[2]
+        name = getattr(function, "__name__", "scenario").replace("_", "-")
+        scenario_id = id or f"{module}.{name}"
+        if scenario_id in SCENARIOS:
+            raise ValueError(f"duplicate scenario id: {scenario_id}")
+        doc = title or (function.__doc__ or scenario_id).strip().splitlines()[0]
+        SCENARIOS[scenario_id] = Scenario(scenario_id, function, feature, seed, sides, doc)
+        return function
+
+    return register
+
+
+def family(
+    feature: str,
+    cases: Iterable[tuple[str, str, dict[str, Any]]],
+    seed: str | None = None,
+    sides: Sides = "both",
+) -> Callable[[Callable[..., Awaitable[object]]], Callable[..., Awaitable[object]]]:
+    """Register one scenario per ``(id, title, kwargs)`` case of a shared shape."""
+
+    def register(function: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+        for case_id, title, kwargs in cases:
+
+            async def bound(pair: Pair, kwargs: dict[str, Any] = kwargs) -> object:
+                return await function(pair, **kwargs)
+
+            scenario(feature, seed, sides, id=case_id, title=title)(bound)
+        return function
+
+    return register
+
+
+class LogRecords(logging.Handler):
+    """Collects warnings and errors logged while a scenario runs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class Pair:
+    """The client and server targets of one run, with helpers that never name a library.
+
+    A None target means that side is played by a raw peer.
+    """
+
+    def __init__(self, client: Target | None, server: Target | None) -> None:
+        self.client_target = client
+        self.server_target = server
+        self.timeout = WAIT_TIMEOUT
+        self.logs = LogRecords()
+
+    @staticmethod
+    def _side(target: Target | None, side: str) -> Target:
+        if target is None:
+            raise RuntimeError(f"this scenario's {side} is a raw peer")
+        return target
+
+    @property
+    def client_module(self) -> types.ModuleType:
+        return self._side(self.client_target, "client").client
+
+    @property
+    def server_module(self) -> types.ModuleType:
+        return self._side(self.server_target, "server").server
+
+    @property
+    def client_exc(self) -> types.ModuleType:
+        return self._side(self.client_target, "client").exceptions
+
+    @property
+    def server_exc(self) -> types.ModuleType:
+        return self._side(self.server_target, "server").exceptions
+
+    async def catch(self, awaitable: Awaitable[object], timeout: float | None = None) -> Any:
+        """Outcome of ``awaitable`` as trace data, bounded by ``timeout``."""
+
+        async def bounded() -> object:
+            async with asyncio.timeout(self.timeout if timeout is None else timeout):
+                return await awaitable
+
+        return await trace.outcome(bounded())
+
+    @staticmethod
+    def url(server: Any, path: str = "/") -> str:
+        """ws:// URL of a server listening on 127.0.0.1."""
+        port = next(iter(server.sockets)).getsockname()[1]
+        return f"ws://127.0.0.1:{port}{path}"
+
+    async def stop(self, server: Any) -> None:
+        """Close ``server`` and wait, bounded, until it is closed."""
+        server.close()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.timeout * 2):
+                await server.wait_closed()
+
+    @contextlib.asynccontextmanager
+    async def serving(self, handler: Callable[..., Any], **kwargs: Any) -> AsyncIterator[Any]:
+        """Run the server target on 127.0.0.1, yielding the server object."""
+        for key, value in CONNECTION_DEFAULTS.items():
+            kwargs.setdefault(key, value)
+        kwargs.setdefault("host", "127.0.0.1")
+        kwargs.setdefault("port", 0)
+        server = await self.server_module.serve(handler, **kwargs)
+        try:
+            yield server
+        finally:
+            await self.stop(server)
+
+    @contextlib.asynccontextmanager
+    async def serve(
+        self, handler: Callable[..., Any], path: str = "/", **kwargs: Any
+    ) -> AsyncIterator[str]:
+        """Run the server target on 127.0.0.1, yielding its URL."""
+        async with self.serving(handler, **kwargs) as server:
+            yield self.url(server, path)
+
+    @contextlib.asynccontextmanager
+    async def connect(self, url: str, **kwargs: Any) -> AsyncIterator[Any]:
+        """Connect the client target to ``url``, yielding the connection."""
+        for key, value in CONNECTION_DEFAULTS.items():
+            kwargs.setdefault(key, value)
+        async with self.client_module.connect(url, **kwargs) as connection:
+            yield connection
+
+    @contextlib.asynccontextmanager
+    async def serve_raw(
+        self,
+        script: raw.Script | None = None,
+        respond: raw.Respond = raw.default_response,
+    ) -> AsyncIterator[raw.RawServer]:
+        """Run a raw server (see :class:`raw.RawServer`); its ``url`` is ready to connect."""
+        async with raw.RawServer(script, respond, self.timeout) as server:
+            yield server
+
+    @contextlib.asynccontextmanager
+    async def connect_raw(self, url: str, **kwargs: Any) -> AsyncIterator[raw.RawClient]:
+        """Connect a raw client to ``url`` (see :meth:`raw.RawClient.connect`)."""
+        kwargs.setdefault("timeout", self.timeout)
+        client = await raw.RawClient.connect(url, **kwargs)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+
+    def logged_errors(self) -> list[dict[str, Any]]:
+        """Errors logged so far: level and the exception class of the traceback, if any."""
+        return [
+            {
+                "level": record.levelname,
+                "traceback": record.exc_info[0].__name__ if record.exc_info else None,
+            }
+            for record in self.logs.records
+            if record.levelno >= logging.ERROR
+        ]
+
+
+async def run(
+    case: Scenario, client: Target | None, server: Target | None
+) -> tuple[object, float]:
+    """Run ``case`` on a pairing; return its trace as plain data and the duration."""
+    pair = Pair(client, server)
+    root = logging.getLogger()
+    root.addHandler(pair.logs)
+    start = time.monotonic()
+    try:
+        async with asyncio.timeout(RUN_TIMEOUT):
+            result = await case.function(pair)
+    finally:
+        root.removeHandler(pair.logs)
+    return trace.data(result), time.monotonic() - start
