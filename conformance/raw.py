@@ -263,10 +263,12 @@ class RawConnection:
             return frames, False
         return frames, True
 
-    async def close_handshake(self, timeout: float | None = None) -> tuple[list[Frame], bool]:
-        """Read frames until a close frame, answer it and close TCP, as a server does.
+    async def close_handshake(
+        self, timeout: float | None = None, reply: bool = True
+    ) -> tuple[list[Frame], bool]:
+        """Read frames until a close frame, answer it (if ``reply``) and close TCP.
 
-        Return the frames and whether the handshake completed (False on EOF or timeout).
+        Return the frames and whether a close frame came (False on EOF or timeout).
         """
         frames: list[Frame] = []
         try:
@@ -274,7 +276,8 @@ class RawConnection:
                 while (frame := await self.read_frame(timeout=float("inf"))) is not None:
                     frames.append(frame)
                     if frame.opcode == OP_CLOSE:
-                        await self.send_frame(OP_CLOSE, frame.payload[:2])
+                        if reply:
+                            await self.send_frame(OP_CLOSE, frame.payload[:2])
                         await self.aclose()
                         return frames, True
         except TimeoutError:
