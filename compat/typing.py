@@ -9,14 +9,11 @@ from collections.abc import Sequence
 from typing import Any, NewType
 
 __all__ = [
-    "BytesLike",
     "Data",
-    "DataLike",
     "ExtensionName",
     "ExtensionParameter",
     "LoggerLike",
     "Origin",
-    "PathLike",
     "StatusLike",
     "Subprotocol",
 ]
