@@ -54,7 +54,7 @@ def scenario(
     """
 
     def register(function: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
-        module = function.__module__.rpartition(".")[2]
+        module = function.__module__.rpartition(".")[2].replace("_", "-")
         name = getattr(function, "__name__", "scenario").replace("_", "-")
         scenario_id = id or f"{module}.{name}"
         if scenario_id in SCENARIOS:

@@ -148,3 +148,20 @@ def both_directions(
                     (f"{case_id}.to-{side}", f"{title} (to the {side})", {**options, "to": side})
                 )
     return split["client"], split["server"]
+
+
+async def open_and_close(
+    pair: Pair, url: str, probe: Callable[[Any], Any] = trace.state, **kwargs: Any
+) -> Any:
+    """Outcome of connecting (then closing): ``probe(ws)`` once open, or the exception."""
+
+    async def attempt() -> Any:
+        async with pair.connect(url, **kwargs) as ws:
+            return trace.data(probe(ws))
+
+    try:
+        async with asyncio.timeout(pair.timeout):
+            return {"result": await attempt()}
+    except Exception as exc:
+        handshake = isinstance(exc, pair.client_exc.InvalidHandshake)
+        return {**trace.exception(exc), "invalid_handshake": handshake}
