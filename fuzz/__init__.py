@@ -1,0 +1,1 @@
+"""Fuzzing suites run against every target: Autobahn TestSuite via kosoku or wstest."""
