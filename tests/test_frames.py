@@ -76,6 +76,7 @@ def frame(m: types.ModuleType, opcode: int, data: bytes, **bits: bool) -> Any:
 
 
 TEXT = "café ☕ ".encode()
+EMOJI = "😀 ok 😀".encode()
 FRAMES: list[tuple[int, bytes, dict[str, bool]]] = [
     (opcode, data, {"fin": fin})
     for opcode in (0x0, 0x1, 0x2, 0x8, 0x9, 0xA)
@@ -88,6 +89,8 @@ FRAMES: list[tuple[int, bytes, dict[str, bool]]] = [
         b"\x00\x01\x02\xff",
         TEXT,
         TEXT[1:-1],
+        EMOJI[1:-1],
+        EMOJI[2:-2],
         TEXT * 40,
         b"\xff" * 400,
         TEXT[:-1] * 50,
