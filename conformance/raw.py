@@ -371,11 +371,11 @@ class RawClient(RawConnection):
         """Response header value, case-insensitive."""
         return Request("", "", self.headers).header(name)
 
-    def handshake_trace(self) -> dict[str, Any]:
-        """Status, whether the accept key is right, and the body."""
+    def handshake_trace(self, key: str | None = None) -> dict[str, Any]:
+        """Status, whether the accept key answers ``key`` (default: ours), and the body."""
         return {
             "status": self.status,
-            "accept_ok": self.header("Sec-WebSocket-Accept") == accept_key(self.key),
+            "accept_ok": self.header("Sec-WebSocket-Accept") == accept_key(key or self.key),
             "body": repr(self.body),
         }
 

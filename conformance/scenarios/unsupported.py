@@ -1,0 +1,61 @@
+"""Features the seed list declares unsupported, exercised through the client API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..scenario import Pair, scenario
+from ._shapes import hold, open_and_close
+
+
+@scenario("connect", seed="create-connection")
+async def create_connection_subclass(pair: Pair) -> Any:
+    """connect(create_connection=<ClientConnection subclass>)."""
+    base = pair.client_module.ClientConnection
+    custom = type("CustomConnection", (base,), {})
+
+    async with pair.serve(hold) as url:
+        return await open_and_close(
+            pair, url, lambda ws: type(ws).__name__, create_connection=custom
+        )
+
+
+@scenario("connect", seed="unix-sockets", sides="client")
+async def unix_connect_missing_socket(pair: Pair) -> Any:
+    """unix_connect() to a path where nothing listens."""
+
+    async def attempt() -> Any:
+        async with pair.client_module.unix_connect("/nonexistent/socket", open_timeout=0.5):
+            return "connected"
+
+    return await pair.catch(attempt())
+
+
+@scenario("connect", seed="ssl-false", sides="client")
+async def wss_with_ssl_false(pair: Pair) -> Any:
+    """connect("wss://...", ssl=False)."""
+    return await open_and_close(pair, "wss://127.0.0.1:9/", ssl=False, open_timeout=0.5)
+
+
+@scenario("connect", seed="proxy-tls", sides="client")
+async def https_proxy_with_proxy_ssl(pair: Pair) -> Any:
+    """connect(..., proxy="https://...", proxy_ssl=...) through a proxy that isn't there."""
+    return await open_and_close(
+        pair, "ws://127.0.0.1:9/", proxy="https://127.0.0.1:9", proxy_ssl=True, open_timeout=0.5
+    )
+
+
+@scenario("connect", seed="extensions")
+async def custom_extensions_empty(pair: Pair) -> Any:
+    """connect(extensions=[]) and serve(extensions=[]): no custom extension factories."""
+
+    async def attempt() -> Any:
+        async with pair.serve(hold, extensions=[]) as url:
+            return await open_and_close(pair, url, extension_header, extensions=[])
+
+    return await pair.catch(attempt())
+
+
+def extension_header(ws: Any) -> Any:
+    """The negotiated extensions, as the client saw them."""
+    return ws.response.headers.get("Sec-WebSocket-Extensions")
