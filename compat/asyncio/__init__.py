@@ -1,0 +1,1 @@
+"""The asyncio API of websockets, on the picows core."""

@@ -1,0 +1,400 @@
+"""WebSocket clients: :func:`connect`, :class:`ClientConnection`, reconnection and redirects."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import sys
+import traceback
+import urllib.parse
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
+from types import TracebackType
+from typing import Any, Literal, NoReturn
+
+from picows import (
+    WSHandshakeError,
+    WSInvalidHeaderError,
+    WSInvalidMessageError,
+    WSInvalidStatusError,
+    WSInvalidUpgradeError,
+    WSUpgradeRequest,
+    WSUpgradeResponse,
+    ws_connect,
+)
+
+from ..datastructures import Headers, HeadersLike
+from ..exceptions import (
+    InvalidHeader,
+    InvalidHeaderValue,
+    InvalidMessage,
+    InvalidStatus,
+    InvalidUpgrade,
+    SecurityError,
+    UnsupportedFeature,
+)
+from ..extensions.permessage_deflate import client_offer
+from ..handshake import check_response
+from ..headers import build_authorization_basic, validate_subprotocols
+from ..http11 import USER_AGENT, Request, Response
+from ..typing import LoggerLike, Origin, Subprotocol
+from ..uri import WebSocketURI, parse_uri
+from .connection import Connection, core_logger, limits
+from .proxy import open_socket
+
+__all__ = ["ClientConnection", "connect", "process_exception", "unix_connect"]
+
+MAX_REDIRECTS = int(os.environ.get("WEBSOCKETS_MAX_REDIRECTS", "10"))
+BACKOFF_INITIAL_DELAY = float(os.environ.get("WEBSOCKETS_BACKOFF_INITIAL_DELAY", "5"))
+BACKOFF_MIN_DELAY = float(os.environ.get("WEBSOCKETS_BACKOFF_MIN_DELAY", "3.1"))
+BACKOFF_MAX_DELAY = float(os.environ.get("WEBSOCKETS_BACKOFF_MAX_DELAY", "90.0"))
+BACKOFF_FACTOR = float(os.environ.get("WEBSOCKETS_BACKOFF_FACTOR", "1.618"))
+
+# Keyword arguments of loop.create_connection that picows applies when it wraps the socket.
+TLS_KWARGS = ("server_hostname", "ssl_handshake_timeout", "ssl_shutdown_timeout")
+
+
+class ClientConnection(Connection):
+    """A client-side WebSocket connection, as :class:`websockets.asyncio.client.ClientConnection`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(is_client=True, **kwargs)
+
+
+def process_exception(exc: Exception) -> Exception | None:
+    """Decide whether ``async for ... in connect(...)`` retries after ``exc``.
+
+    Network errors, timeouts, a connection closed during the handshake, and HTTP 500, 502, 503
+    and 504 are retried (``None``); anything else is returned to be raised.
+    """
+    if isinstance(exc, (OSError, asyncio.TimeoutError)):
+        return None
+    if isinstance(exc, InvalidMessage) and isinstance(exc.__cause__, EOFError):
+        return None
+    if isinstance(exc, InvalidStatus) and exc.response.status_code in (500, 502, 503, 504):
+        return None
+    return exc
+
+
+def backoff(
+    initial_delay: float = BACKOFF_INITIAL_DELAY,
+    min_delay: float = BACKOFF_MIN_DELAY,
+    max_delay: float = BACKOFF_MAX_DELAY,
+    factor: float = BACKOFF_FACTOR,
+) -> Generator[float]:
+    """Delays between reconnection attempts: random first, then exponential, then capped."""
+    yield random.random() * initial_delay
+    delay = min_delay
+    while delay < max_delay:
+        yield delay
+        delay *= factor
+    while True:
+        yield max_delay
+
+
+def _unsupported_kwargs(kwargs: dict[str, Any], secure: bool) -> None:
+    for name in kwargs:
+        if name.startswith("proxy_"):
+            raise UnsupportedFeature(
+                f"the {name} argument",
+                "HTTPS proxies aren't available; use an http://, socks4:// or socks5:// proxy",
+            )
+    if secure and kwargs.get("ssl") is False:
+        raise UnsupportedFeature(
+            "ssl=False with a wss:// URI",
+            "pass ssl=True, ssl=None or an ssl.SSLContext, or connect to a ws:// URI",
+        )
+
+
+def _host_header(wsuri: WebSocketURI) -> str:
+    host = f"[{wsuri.host}]" if ":" in wsuri.host else wsuri.host
+    if wsuri.port != (443 if wsuri.secure else 80):
+        host = f"{host}:{wsuri.port}"
+    return host
+
+
+def _response(response: WSUpgradeResponse, raw_header: bytes | None = None) -> Response:
+    """Convert picows' view of an HTTP response into websockets' :class:`Response`."""
+    reason = response.status.phrase
+    if raw_header:
+        status_line = raw_header.split(b"\r\n", 1)[0].split(b" ", 2)
+        if len(status_line) == 3:
+            reason = status_line[2].decode("iso-8859-1")
+    headers = Headers(list(response.headers.items()))
+    return Response(int(response.status), reason, headers, response.body or b"")
+
+
+def _handshake_error(exc: WSHandshakeError) -> Exception:
+    """Translate a handshake failure detected by picows into websockets' exception."""
+    if isinstance(exc, WSInvalidStatusError) and exc.response is not None:
+        response = _response(exc.response, exc.raw_header)
+        if exc.raw_body:
+            response.body = exc.raw_body
+        return InvalidStatus(response)
+    if isinstance(exc, WSInvalidUpgradeError):
+        return InvalidUpgrade(exc.name, exc.value)
+    if isinstance(exc, WSInvalidHeaderError):
+        if exc.value is None:
+            return InvalidHeader(exc.name)
+        return InvalidHeaderValue(exc.name, exc.value)
+    invalid = InvalidMessage("did not receive a valid HTTP response")
+    invalid.__cause__ = ValueError(str(exc)) if isinstance(exc, WSInvalidMessageError) else exc
+    return invalid
+
+
+class connect:
+    """Connect to the WebSocket server at ``uri``, as :func:`websockets.asyncio.client.connect`.
+
+    ``await connect(...)`` returns a :class:`ClientConnection`; ``async with connect(...)`` closes it
+    on exit; ``async for websocket in connect(...)`` reconnects with exponential backoff.
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        origin: Origin | None = None,
+        extensions: Sequence[Any] | None = None,
+        subprotocols: Sequence[Subprotocol] | None = None,
+        compression: str | None = "deflate",
+        additional_headers: HeadersLike | None = None,
+        user_agent_header: str | None = USER_AGENT,
+        proxy: str | Literal[True] | None = True,
+        process_exception: Callable[[Exception], Exception | None] = process_exception,
+        open_timeout: float | None = 10,
+        ping_interval: float | None = 20,
+        ping_timeout: float | None = 20,
+        close_timeout: float | None = 10,
+        reconnect_delays: Callable[[], Generator[float]] = backoff,
+        max_size: int | tuple[int | None, int | None] | None = 2**20,
+        max_queue: int | tuple[int | None, int | None] | None = 16,
+        write_limit: int | tuple[int, int | None] = 2**15,
+        logger: LoggerLike | None = None,
+        create_connection: type[ClientConnection] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if extensions is not None:
+            raise UnsupportedFeature(
+                "the extensions argument",
+                "use compression='deflate' for permessage-deflate or compression=None to disable it",
+            )
+        if create_connection is not None:
+            raise UnsupportedFeature(
+                "the create_connection argument",
+                "wrap the ClientConnection that connect() returns in your own object",
+            )
+        self.uri = uri
+        self.ws_uri = parse_uri(uri)
+        _unsupported_kwargs(kwargs, self.ws_uri.secure)
+        if not self.ws_uri.secure and kwargs.get("ssl") is not None:
+            raise ValueError("ssl argument is incompatible with a ws:// URI")
+        if subprotocols is not None:
+            validate_subprotocols(subprotocols)
+        if compression is not None and compression != "deflate":
+            raise ValueError(f"unsupported compression: {compression}")
+        self.origin = origin
+        self.subprotocols = subprotocols
+        self.compression = compression
+        self.additional_headers = additional_headers
+        self.user_agent_header = user_agent_header
+        self.proxy = proxy
+        self.process_exception = process_exception
+        self.open_timeout = open_timeout
+        self.reconnect_delays = reconnect_delays
+        self.logger: LoggerLike = logging.getLogger("websockets.client") if logger is None else logger
+        self.connection_kwargs: dict[str, Any] = {
+            "logger": self.logger,
+            "ping_interval": ping_interval,
+            "ping_timeout": ping_timeout,
+            "close_timeout": close_timeout,
+            "max_size": max_size,
+            "max_queue": max_queue,
+            "write_limit": write_limit,
+        }
+        self.create_connection_kwargs = kwargs
+
+    def _request_headers(self, wsuri: WebSocketURI, offer: str | None) -> list[tuple[str, str]]:
+        headers = Headers()
+        headers["Host"] = _host_header(wsuri)
+        if wsuri.user_info:
+            headers["Authorization"] = build_authorization_basic(*wsuri.user_info)
+        if self.origin is not None:
+            headers["Origin"] = self.origin
+        if offer is not None:
+            headers["Sec-WebSocket-Extensions"] = offer
+        if self.subprotocols is not None:
+            headers["Sec-WebSocket-Protocol"] = ", ".join(self.subprotocols)
+        if self.additional_headers is not None:
+            headers.update(self.additional_headers)
+        if self.user_agent_header is not None:
+            headers.setdefault("User-Agent", self.user_agent_header)
+        return list(headers.raw_items())
+
+    async def _open(self, deadline: float | None) -> ClientConnection:
+        """Open the TCP connection and perform one opening handshake."""
+        wsuri = self.ws_uri
+        kwargs = dict(self.create_connection_kwargs)
+        ssl = kwargs.pop("ssl", None)
+        tls_kwargs = {name: kwargs.pop(name) for name in TLS_KWARGS if name in kwargs}
+        if wsuri.secure:
+            tls_kwargs.setdefault("server_hostname", wsuri.host)
+            if ssl is True:
+                ssl = None
+        offer = client_offer(self.compression)
+        max_message, max_fragment = limits(self.connection_kwargs["max_size"])
+        frame_limits = [size for size in (max_message, max_fragment) if size is not None]
+        loop = asyncio.get_running_loop()
+
+        async def socket_factory(_: object) -> socket.socket:
+            return await open_socket(wsuri, self.proxy, kwargs)
+
+        def listener_factory(
+            request: WSUpgradeRequest, response: WSUpgradeResponse
+        ) -> ClientConnection:
+            converted = _response(response)
+            subprotocol, codec = check_response(
+                converted, subprotocols=self.subprotocols, offered_extensions=offer is not None
+            )
+            connection = ClientConnection(
+                deflate=codec, subprotocol=subprotocol, **self.connection_kwargs
+            )
+            connection.request = Request(
+                request.path.decode(), Headers(list(request.headers.items()))
+            )
+            connection.response = converted
+            return connection
+
+        handshake_timeout = None if deadline is None else max(deadline - loop.time(), 0.001)
+        scheme = "wss" if wsuri.secure else "ws"
+        host = f"[{wsuri.host}]" if ":" in wsuri.host else wsuri.host
+        try:
+            _, listener = await ws_connect(
+                listener_factory,
+                f"{scheme}://{host}:{wsuri.port}{wsuri.resource_name}",
+                ssl_context=ssl,
+                websocket_handshake_timeout=handshake_timeout,
+                enable_auto_pong=False,
+                logger_name=core_logger,
+                max_frame_size=min(frame_limits) if frame_limits else sys.maxsize,
+                extra_headers=self._request_headers(wsuri, offer),
+                max_redirects=0,
+                socket_factory=socket_factory,
+                **tls_kwargs,
+            )
+        except WSHandshakeError as exc:
+            raise _handshake_error(exc) from None
+        if not isinstance(listener, ClientConnection):
+            invalid = InvalidMessage("did not receive a valid HTTP response")
+            raise invalid from EOFError("connection closed while reading HTTP status line")
+        return listener
+
+    def _redirect(self, exc: Exception) -> Exception | str:
+        """Return the URI to follow after ``exc``, or the exception to raise."""
+        if not (
+            isinstance(exc, InvalidStatus)
+            and exc.response.status_code in (300, 301, 302, 303, 307, 308)
+            and "Location" in exc.response.headers
+        ):
+            return exc
+        old = self.ws_uri
+        new_uri = urllib.parse.urljoin(self.uri, exc.response.headers["Location"])
+        new = parse_uri(new_uri)
+        if self.create_connection_kwargs.get("sock") is not None:
+            return ValueError(f"cannot follow redirect to {new_uri} with a preexisting socket")
+        if old.secure and not new.secure:
+            return SecurityError(f"cannot follow redirect to non-secure URI {new_uri}")
+        if (old.secure, old.host, old.port) != (new.secure, new.host, new.port):
+            if (
+                self.create_connection_kwargs.get("host") is not None
+                or self.create_connection_kwargs.get("port") is not None
+            ):
+                return ValueError(
+                    f"cannot follow cross-origin redirect to {new_uri} "
+                    "with an explicit host or port"
+                )
+            if self.additional_headers is not None:
+                self.additional_headers = Headers(
+                    (key, value)
+                    for key, value in Headers(self.additional_headers).raw_items()
+                    if key.lower() not in ("authorization", "cookie", "proxy-authorization")
+                )
+        return new_uri
+
+    async def _connect(self) -> ClientConnection:
+        loop = asyncio.get_running_loop()
+        deadline = None if self.open_timeout is None else loop.time() + self.open_timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                for _ in range(MAX_REDIRECTS):
+                    try:
+                        return await self._open(deadline)
+                    except TimeoutError:
+                        raise
+                    except Exception as exc:
+                        exc_or_uri = self._redirect(exc)
+                        if isinstance(exc_or_uri, Exception):
+                            if exc_or_uri is exc:
+                                raise
+                            raise exc_or_uri from exc
+                        self.uri = exc_or_uri
+                        self.ws_uri = parse_uri(exc_or_uri)
+                raise SecurityError(f"more than {MAX_REDIRECTS} redirects")
+        except TimeoutError as exc:
+            raise TimeoutError("timed out during opening handshake") from exc
+
+    def __await__(self) -> Generator[Any, None, ClientConnection]:
+        return self._connect().__await__()
+
+    async def __aenter__(self) -> ClientConnection:
+        if hasattr(self, "connection"):
+            raise RuntimeError("connect() isn't reentrant")
+        self.connection = await self
+        return self.connection
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            await self.connection.close()
+        finally:
+            del self.connection
+
+    async def __aiter__(self) -> AsyncIterator[ClientConnection]:
+        delays: Generator[float] | None = None
+        while True:
+            try:
+                async with self as connection:
+                    yield connection
+            except Exception as exc:
+                try:
+                    new_exc = self.process_exception(exc)
+                except Exception as raised_exc:
+                    new_exc = raised_exc
+                if new_exc is exc:
+                    raise
+                if new_exc is not None:
+                    raise new_exc from exc
+                if delays is None:
+                    delays = self.reconnect_delays()
+                delay = next(delays)
+                self.logger.info(
+                    "connect failed; reconnecting in %.1f seconds: %s",
+                    delay,
+                    traceback.format_exception_only(exc)[0].strip(),
+                )
+                await asyncio.sleep(delay)
+            else:
+                delays = None
+
+
+def unix_connect(path: str | None = None, uri: str | None = None, **kwargs: Any) -> NoReturn:
+    """Not supported: compat connects over TCP only."""
+    raise UnsupportedFeature(
+        "unix_connect()", "connect over TCP with connect(), e.g. to a local port on 127.0.0.1"
+    )
+

@@ -1,0 +1,834 @@
+"""The connection shared by clients and servers: picows callbacks turned into awaitables.
+
+:class:`Connection` is the :class:`picows.WSListener` of one WebSocket connection. picows parses
+frames and calls :meth:`Connection.on_ws_frame` synchronously with a buffer that is only valid during
+the call; the connection copies what it keeps into a bounded queue of frames, wakes at most one waiting
+:meth:`~Connection.recv`, and pauses reading from the socket when the queue is above its high-water
+mark. Sending writes frames straight to the transport and waits only while the transport's write
+buffer is above ``write_limit``. The closing handshake, keepalive and the exceptions raised to the
+application follow ``websockets.asyncio`` exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import logging
+import random
+import struct
+import uuid
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from picows import WSListener, WSMsgType, WSTransport
+
+from ..exceptions import (
+    ConcurrencyError,
+    ConnectionClosed,
+    ConnectionClosedError,
+    ConnectionClosedOK,
+    PayloadTooBig,
+    ProtocolError,
+)
+from ..frames import OK_CLOSE_CODES, Close, CloseCode
+from ..protocol import State
+
+if TYPE_CHECKING:
+    from ..extensions.permessage_deflate import PerMessageDeflate
+    from ..http11 import Request, Response
+    from ..typing import Data, DataLike, LoggerLike
+
+__all__ = ["Connection", "broadcast", "core_logger"]
+
+TEXT = WSMsgType.TEXT
+BINARY = WSMsgType.BINARY
+CONTINUATION = WSMsgType.CONTINUATION
+PING = WSMsgType.PING
+PONG = WSMsgType.PONG
+CLOSE = WSMsgType.CLOSE
+
+BytesLike = (bytes, bytearray, memoryview)
+UTF8Decoder = codecs.getincrementaldecoder("utf-8")
+
+
+class CoreLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """The log of picows itself, quieter than picows' default.
+
+    compat logs connection events as websockets does and reports framing errors to the application
+    through close codes and exceptions, so picows' own messages about the same events are demoted to
+    DEBUG. Messages carrying a traceback (a failure inside compat) keep their level.
+    """
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if level < logging.CRITICAL and not kwargs.get("exc_info"):
+            level = min(level, logging.DEBUG)
+        super().log(level, msg, *args, **kwargs)
+
+
+core_logger = CoreLogger(logging.getLogger("compat.core"), {})
+
+
+def limits(value: int | tuple[int | None, int | None] | None) -> tuple[int | None, int | None]:
+    """Split a ``max_queue`` / ``max_size`` argument into its two bounds."""
+    if isinstance(value, tuple):
+        return value
+    return value, None
+
+
+class Connection(WSListener):
+    """A WebSocket connection, as :class:`websockets.asyncio.connection.Connection`.
+
+    Instances are created by :func:`~compat.asyncio.client.connect` and
+    :func:`~compat.asyncio.server.serve`; applications never create them directly.
+    """
+
+    request: Request | None
+    response: Response | None
+
+    def __init__(
+        self,
+        *,
+        is_client: bool,
+        logger: LoggerLike,
+        ping_interval: float | None = 20,
+        ping_timeout: float | None = 20,
+        close_timeout: float | None = 10,
+        max_size: int | tuple[int | None, int | None] | None = 2**20,
+        max_queue: int | tuple[int | None, int | None] | None = 16,
+        write_limit: int | tuple[int, int | None] = 2**15,
+        deflate: PerMessageDeflate | None = None,
+        subprotocol: str | None = None,
+    ) -> None:
+        self.id: uuid.UUID = uuid.uuid4()
+        base = logging.getLogger(logger) if isinstance(logger, str) else logger
+        self.logger: LoggerLike = logging.LoggerAdapter(base, {"websocket": self})
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.close_timeout = close_timeout
+        self.max_message_size, self.max_fragment_size = limits(max_size)
+        high, low = limits(max_queue)
+        if high is not None and low is None:
+            low = high // 4
+        if high is None and low is not None:
+            high = low * 4
+        if high is not None and low is not None and not 0 <= low <= high:
+            raise ValueError("max_queue must satisfy 0 <= low <= high")
+        self.queue_high, self.queue_low = high, low
+        if isinstance(write_limit, int):
+            self.write_high, self.write_low = write_limit, None
+        else:
+            self.write_high, self.write_low = write_limit
+        self.is_client = is_client
+        self.deflate = deflate
+        self._subprotocol = subprotocol
+        self.request = None
+        self.response = None
+        self.latency: float = 0.0
+
+        self.loop = asyncio.get_running_loop()
+        self.transport: WSTransport
+        self._raw: asyncio.Transport
+        self._state = State.OPEN
+        self._close_sent: Close | None = None
+        self._close_rcvd: Close | None = None
+        self._close_rcvd_then_sent: bool | None = None
+        self._connection_exc: BaseException | None = None
+        self._discarding = False
+        self._closed = self.loop.create_future()
+        self._close_timer: asyncio.TimerHandle | None = None
+
+        # Receiving: a queue of (is_text, payload, fin) frames of data messages.
+        self._frames: deque[tuple[bool, bytes, bool]] = deque()
+        self._recv_waiter: asyncio.Future[None] | None = None
+        self._recv_in_progress = False
+        self._reading_paused = False
+        self._incoming_text: bool | None = None  # type of the message being received
+        self._incoming_compressed = False
+        self._incoming_size = 0
+
+        # Sending.
+        self._send_in_progress: asyncio.Future[None] | None = None
+        self._writing_paused = False
+        self._drain_waiters: list[asyncio.Future[None]] = []
+
+        # Pings.
+        self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
+        self._keepalive_timer: asyncio.TimerHandle | None = None
+
+    # picows callbacks
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+        self._raw = transport.underlying_transport
+        self._raw.set_write_buffer_limits(self.write_high, self.write_low)
+        self._schedule_keepalive()
+
+    def on_ws_frame(self, transport: WSTransport, frame: Any) -> None:
+        if self._discarding:
+            return
+        msg_type = frame.msg_type
+        try:
+            if frame.rsv2 or frame.rsv3:
+                raise ProtocolError("reserved bits must be 0")
+            if msg_type is TEXT or msg_type is BINARY or msg_type is CONTINUATION:
+                self._receive_data(msg_type, frame)
+            elif frame.rsv1:
+                raise ProtocolError("reserved bits must be 0")
+            elif msg_type is PING:
+                self.transport.send(PONG, frame.get_payload_as_bytes())
+            elif msg_type is PONG:
+                self._acknowledge_pings(frame.get_payload_as_bytes())
+            elif msg_type is CLOSE:
+                self._receive_close(frame)
+        except ProtocolError as exc:
+            self._fail_on_receive(CloseCode.PROTOCOL_ERROR, str(exc), exc)
+        except PayloadTooBig as exc:
+            exc.set_current_size(self._incoming_size or None)
+            self._fail_on_receive(CloseCode.MESSAGE_TOO_BIG, str(exc), exc)
+        except UnicodeDecodeError as exc:
+            self._fail_on_receive(
+                CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}", exc
+            )
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        handshake = transport.close_handshake
+        if handshake is not None:
+            # picows closes by itself on framing errors it detects; record what it sent.
+            if self._close_sent is None and handshake.sent is not None:
+                self._close_sent = Close(int(handshake.sent.code), handshake.sent.reason or "")
+                if self._close_rcvd is not None:
+                    self._close_rcvd_then_sent = True
+        self._state = State.CLOSED
+        self._discarding = True
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+        if self._keepalive_timer is not None:
+            self._keepalive_timer.cancel()
+        waiter = self._recv_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if self._pings:
+            exc = self.close_exc
+            for pong_waiter, _ in self._pings.values():
+                if not pong_waiter.done():
+                    pong_waiter.set_exception(exc)
+                    pong_waiter.exception()  # mark as retrieved
+            self._pings.clear()
+        for drain_waiter in self._drain_waiters:
+            if not drain_waiter.done():
+                drain_waiter.set_result(None)
+        if not self._closed.done():
+            self._closed.set_result(None)
+        self.connection_closed()
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def connection_closed(self) -> None:
+        """Hook for subclasses, called once the TCP connection is closed."""
+
+    # Receiving
+
+    def _receive_data(self, msg_type: WSMsgType, frame: Any) -> None:
+        if msg_type is CONTINUATION:
+            is_text = self._incoming_text
+            if is_text is None:
+                raise ProtocolError("unexpected continuation frame")
+            if frame.rsv1:
+                raise ProtocolError("reserved bits must be 0")
+        else:
+            if self._incoming_text is not None:
+                raise ProtocolError("expected a continuation frame")
+            is_text = msg_type is TEXT
+            if frame.rsv1 and self.deflate is None:
+                raise ProtocolError("reserved bits must be 0")
+            self._incoming_compressed = frame.rsv1
+            self._incoming_size = 0
+        fin = frame.fin
+        limit = self.max_message_size
+        if limit is not None:
+            limit -= self._incoming_size
+        if self.max_fragment_size is not None:
+            limit = (
+                self.max_fragment_size if limit is None else min(limit, self.max_fragment_size)
+            )
+        if self._incoming_compressed:
+            assert self.deflate is not None
+            data = self.deflate.decode_frame(
+                frame.get_payload_as_memoryview(), rsv1=True, fin=fin, max_size=limit
+            )
+        else:
+            if limit is not None and frame.payload_size > limit:
+                raise PayloadTooBig(frame.payload_size, limit)
+            data = frame.get_payload_as_bytes()
+        if fin:
+            self._incoming_text = None
+        else:
+            self._incoming_text = is_text
+            self._incoming_size += len(data)
+        self._frames.append((is_text, data, fin))
+        waiter = self._recv_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if (
+            self.queue_high is not None
+            and not self._reading_paused
+            and len(self._frames) > self.queue_high
+        ):
+            self._reading_paused = True
+            self._raw.pause_reading()
+
+    def _receive_close(self, frame: Any) -> None:
+        payload = frame.get_payload_as_bytes()
+        close = Close.parse(payload)
+        self._close_rcvd = close
+        if self._state is State.CLOSING:
+            self._close_rcvd_then_sent = False
+        if self._incoming_text is not None:
+            raise ProtocolError("incomplete fragmented message")
+        if self._state is State.OPEN:
+            self.transport.send(CLOSE, payload)
+            self._close_sent = close
+            self._close_rcvd_then_sent = True
+            self._state = State.CLOSING
+        self._end_of_stream()
+
+    def _fail_on_receive(self, code: int, reason: str, exc: Exception) -> None:
+        self._set_connection_exc(exc)
+        self._fail(code, reason)
+
+    def _fail(self, code: int, reason: str = "") -> None:
+        """Fail the connection as RFC 6455 7.1.7 says: send a close frame, stop reading."""
+        if self._state is State.OPEN and code != CloseCode.ABNORMAL_CLOSURE:
+            close = Close(code, reason)
+            self.transport.send(CLOSE, close.serialize())
+            self._close_sent = close
+            if self._close_rcvd is not None:
+                self._close_rcvd_then_sent = True
+            self._state = State.CLOSING
+        self._end_of_stream()
+
+    def _end_of_stream(self) -> None:
+        """Discard further frames; the server closes TCP, both sides bound the wait."""
+        self._discarding = True
+        if not self.is_client and not self._raw.is_closing():
+            if self._raw.can_write_eof():
+                self._raw.write_eof()
+            else:
+                self._raw.close()
+        self._arm_close_timer()
+        # Let a pending recv() see the end of the stream once TCP closes.
+        if self._reading_paused:
+            self._reading_paused = False
+            self._raw.resume_reading()
+
+    def _arm_close_timer(self) -> None:
+        if self._close_timer is None and self.close_timeout is not None:
+            self._close_timer = self.loop.call_later(self.close_timeout, self._close_timed_out)
+
+    def _close_timed_out(self) -> None:
+        if self._state is not State.CLOSED:
+            self._set_connection_exc(TimeoutError("timed out while closing connection"))
+            self._raw.abort()
+
+    def _set_connection_exc(self, exc: BaseException | None) -> None:
+        if self._connection_exc is None:
+            self._connection_exc = exc
+
+    def _maybe_resume_reading(self) -> None:
+        if self._reading_paused:
+            low = self.queue_low
+            if low is not None and len(self._frames) <= low:
+                self._reading_paused = False
+                self._raw.resume_reading()
+
+    async def _next_frame(self) -> tuple[bool, bytes, bool] | None:
+        """Wait for the next data frame; ``None`` once the connection is closed."""
+        frames = self._frames
+        while not frames:
+            if self._state is State.CLOSED:
+                return None
+            waiter = self.loop.create_future()
+            self._recv_waiter = waiter
+            try:
+                await waiter
+            finally:
+                self._recv_waiter = None
+        frame = frames.popleft()
+        if self._reading_paused:
+            self._maybe_resume_reading()
+        return frame
+
+    @overload
+    async def recv(self, decode: Literal[True]) -> str: ...
+
+    @overload
+    async def recv(self, decode: Literal[False]) -> bytes: ...
+
+    @overload
+    async def recv(self, decode: bool | None = None) -> Data: ...
+
+    async def recv(self, decode: bool | None = None) -> Data:
+        """Receive the next message: :class:`str` for text, :class:`bytes` for binary.
+
+        Raises :exc:`~compat.exceptions.ConnectionClosed` once the connection is closed and
+        every message received before the close was returned. Canceling is safe: no message
+        is lost.
+        """
+        if self._recv_in_progress:
+            raise ConcurrencyError(
+                "cannot call recv while another coroutine is already running recv or recv_streaming"
+            )
+        frames = self._frames
+        if frames and frames[0][2]:
+            # Fast path: a whole single-frame message is waiting.
+            is_text, data, _ = frames.popleft()
+            if self._reading_paused:
+                self._maybe_resume_reading()
+        else:
+            self._recv_in_progress = True
+            try:
+                message = await self._receive_message()
+            finally:
+                self._recv_in_progress = False
+            if message is None:
+                await self._raise_close_exc()
+            is_text, data = message
+        if decode is None:
+            decode = is_text
+        if not decode:
+            return data
+        try:
+            return data.decode()
+        except UnicodeDecodeError as exc:
+            await self._fail_invalid_data(exc)
+            raise AssertionError("unreachable") from None
+
+    async def _receive_message(self) -> tuple[bool, bytes] | None:
+        frame = await self._next_frame()
+        if frame is None:
+            return None
+        parts = [frame]
+        while not frame[2]:
+            try:
+                next_frame = await self._next_frame()
+            except asyncio.CancelledError:
+                self._frames.extendleft(reversed(parts))
+                raise
+            if next_frame is None:
+                return None
+            frame = next_frame
+            parts.append(frame)
+        if len(parts) == 1:
+            return frame[0], frame[1]
+        return parts[0][0], b"".join(part[1] for part in parts)
+
+    @overload
+    def recv_streaming(self, decode: Literal[True]) -> AsyncIterator[str]: ...
+
+    @overload
+    def recv_streaming(self, decode: Literal[False]) -> AsyncIterator[bytes]: ...
+
+    @overload
+    def recv_streaming(self, decode: bool | None = None) -> AsyncIterator[Data]: ...
+
+    async def recv_streaming(self, decode: bool | None = None) -> AsyncIterator[Data]:
+        """Receive the next message frame by frame, as an async iterator of fragments.
+
+        The iterator must be consumed fully; canceling after the first fragment leaves the
+        connection unusable, as in websockets.
+        """
+        if self._recv_in_progress:
+            raise ConcurrencyError(
+                "cannot call recv_streaming while another coroutine "
+                "is already running recv or recv_streaming"
+            )
+        self._recv_in_progress = True
+        try:
+            frame = await self._next_frame()
+        except asyncio.CancelledError:
+            self._recv_in_progress = False
+            raise
+        if frame is None:
+            self._recv_in_progress = False
+            await self._raise_close_exc()
+            return
+        is_text = frame[0]
+        if decode is None:
+            decode = is_text
+        decoder = UTF8Decoder() if decode else None
+        while True:
+            _, data, fin = frame
+            if decoder is not None:
+                try:
+                    yield decoder.decode(data, fin)
+                except UnicodeDecodeError as exc:
+                    self._recv_in_progress = False
+                    await self._fail_invalid_data(exc)
+            else:
+                yield data
+            if fin:
+                break
+            next_frame = await self._next_frame()
+            if next_frame is None:
+                self._recv_in_progress = False
+                await self._raise_close_exc()
+                return
+            frame = next_frame
+        self._recv_in_progress = False
+
+    async def _fail_invalid_data(self, exc: UnicodeDecodeError) -> None:
+        self._set_connection_exc(exc)
+        self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+        await self._wait_closed_and_raise()
+
+    async def _raise_close_exc(self) -> None:
+        await asyncio.shield(self._closed)
+        raise self.close_exc
+
+    async def __aiter__(self) -> AsyncIterator[Data]:
+        """Iterate on incoming messages; the iteration ends quietly on a normal closure."""
+        try:
+            while True:
+                yield await self.recv()
+        except ConnectionClosedOK:
+            return
+
+    # Sending
+
+    async def _wait_closed_and_raise(self) -> None:
+        """Wait until the connection closes, within ``close_timeout``; raise ConnectionClosed."""
+        if self._state is not State.CLOSED:
+            self._arm_close_timer()
+            await asyncio.shield(self._closed)
+        raise self.close_exc
+
+    async def _drain(self) -> None:
+        waiter = self.loop.create_future()
+        self._drain_waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            self._drain_waiters.remove(waiter)
+        if self._state is State.CLOSED:
+            raise self.close_exc
+
+    def _write(self, msg_type: WSMsgType, data: bytes | bytearray | memoryview, fin: bool) -> None:
+        deflate = self.deflate
+        if deflate is None:
+            self.transport.send(msg_type, data, fin)
+        else:
+            self.transport.send(
+                msg_type, deflate.encode_frame(data, fin=fin), fin, msg_type is not CONTINUATION
+            )
+
+    async def send(
+        self,
+        message: DataLike | Iterable[DataLike] | AsyncIterable[DataLike],
+        *,
+        text: bool | None = None,
+    ) -> None:
+        """Send a message: text for :class:`str`, binary for bytes-like, fragmented for iterables.
+
+        ``text`` overrides the frame type. Iterables and async iterables of str or bytes-like
+        chunks are sent as one fragmented message.
+        """
+        while self._send_in_progress is not None:
+            await asyncio.shield(self._send_in_progress)
+        if isinstance(message, str):
+            if self._state is not State.OPEN:
+                await self._wait_closed_and_raise()
+            self._write(BINARY if text is False else TEXT, message.encode(), True)
+        elif isinstance(message, BytesLike):
+            if self._state is not State.OPEN:
+                await self._wait_closed_and_raise()
+            self._write(TEXT if text is True else BINARY, message, True)
+        elif isinstance(message, Mapping):
+            raise TypeError("data is a dict-like object")
+        elif isinstance(message, Iterable):
+            await self._send_fragments(_aiter_sync(iter(message)), text, "iterable")
+            return
+        elif isinstance(message, AsyncIterable):
+            await self._send_fragments(aiter(message), text, "async iterable")
+            return
+        else:
+            raise TypeError("data must be str, bytes, iterable, or async iterable")
+        if self._writing_paused:
+            await self._drain()
+
+    async def _send_fragments(
+        self, chunks: AsyncIterator[DataLike], text: bool | None, kind: str
+    ) -> None:
+        try:
+            chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        self._send_in_progress = self.loop.create_future()
+        try:
+            if isinstance(chunk, str):
+                encode = True
+                msg_type = BINARY if text is False else TEXT
+            elif isinstance(chunk, BytesLike):
+                encode = False
+                msg_type = TEXT if text is True else BINARY
+            else:
+                raise TypeError(f"{kind} must contain bytes or str")
+            while True:
+                if self._state is not State.OPEN:
+                    await self._wait_closed_and_raise()
+                data = chunk.encode() if isinstance(chunk, str) else chunk
+                self._write(msg_type, data, False)
+                msg_type = CONTINUATION
+                if self._writing_paused:
+                    await self._drain()
+                try:
+                    chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    break
+                if isinstance(chunk, str) != encode or not isinstance(chunk, (str, *BytesLike)):
+                    raise TypeError(f"{kind} must contain uniform types")
+            if self._state is not State.OPEN:
+                await self._wait_closed_and_raise()
+            self._write(CONTINUATION, b"", True)
+            if self._writing_paused:
+                await self._drain()
+        except Exception:
+            if self._state is State.OPEN:
+                self._fail(CloseCode.INTERNAL_ERROR, "error in fragmented message")
+                try:
+                    await self._wait_closed_and_raise()
+                except ConnectionClosed:
+                    pass
+            raise
+        finally:
+            self._send_in_progress.set_result(None)
+            self._send_in_progress = None
+
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        """Perform the closing handshake, waiting at most ``close_timeout`` for the peer."""
+        if self._state is State.OPEN:
+            if self._send_in_progress is not None:
+                self._fail(CloseCode.INTERNAL_ERROR, "close during fragmented message")
+            else:
+                close = Close(code, reason)
+                payload = close.serialize()
+                self.transport.send(CLOSE, payload)
+                self._close_sent = close
+                self._state = State.CLOSING
+                self._arm_close_timer()
+        try:
+            await self._wait_closed_and_raise()
+        except ConnectionClosed:
+            pass
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection is closed."""
+        await asyncio.shield(self._closed)
+
+    async def ping(self, data: DataLike | None = None) -> Awaitable[float]:
+        """Send a ping; return an awaitable resolving to the latency once the pong arrives."""
+        if isinstance(data, BytesLike):
+            data = bytes(data)
+        elif isinstance(data, str):
+            data = data.encode()
+        elif data is not None:
+            raise TypeError("data must be str or bytes-like")
+        if self._state is not State.OPEN:
+            await self._wait_closed_and_raise()
+        if data in self._pings:
+            raise ConcurrencyError("already waiting for a pong with the same data")
+        while data is None or data in self._pings:
+            data = struct.pack("!I", random.getrandbits(32))
+        pong_waiter: asyncio.Future[float] = self.loop.create_future()
+        self._pings[data] = (pong_waiter, self.loop.time())
+        self.transport.send(PING, data)
+        return pong_waiter
+
+    async def pong(self, data: DataLike = b"") -> None:
+        """Send a pong."""
+        if isinstance(data, BytesLike):
+            data = bytes(data)
+        elif isinstance(data, str):
+            data = data.encode()
+        else:
+            raise TypeError("data must be str or bytes-like")
+        if self._state is not State.OPEN:
+            await self._wait_closed_and_raise()
+        self.transport.send(PONG, data)
+
+    def _acknowledge_pings(self, data: bytes) -> None:
+        """Resolve the ping matching ``data`` and every ping sent before it."""
+        if data not in self._pings:
+            return
+        now = self.loop.time()
+        acknowledged = []
+        for ping_data, (pong_waiter, sent_at) in self._pings.items():
+            acknowledged.append(ping_data)
+            if not pong_waiter.done():
+                pong_waiter.set_result(now - sent_at)
+            if ping_data == data:
+                self.latency = now - sent_at
+                break
+        for ping_data in acknowledged:
+            del self._pings[ping_data]
+
+    # Keepalive, on timer callbacks rather than a task per connection.
+
+    def _schedule_keepalive(self, delay: float | None = None) -> None:
+        if self.ping_interval is not None and self._state is State.OPEN:
+            self._keepalive_timer = self.loop.call_later(
+                self.ping_interval if delay is None else max(delay, 0.0), self._keepalive_ping
+            )
+
+    def _keepalive_ping(self) -> None:
+        if self._state is not State.OPEN:
+            return
+        data = struct.pack("!I", random.getrandbits(32))
+        while data in self._pings:
+            data = struct.pack("!I", random.getrandbits(32))
+        pong_waiter: asyncio.Future[float] = self.loop.create_future()
+        self._pings[data] = (pong_waiter, self.loop.time())
+        self.transport.send(PING, data)
+        if self.ping_timeout is None:
+            pong_waiter.add_done_callback(lambda _: self._schedule_keepalive())
+            return
+        timer = self.loop.call_later(self.ping_timeout, self._keepalive_timed_out, pong_waiter)
+        pong_waiter.add_done_callback(lambda waiter: self._keepalive_pong(waiter, timer))
+
+    def _keepalive_pong(self, pong_waiter: asyncio.Future[float], timer: asyncio.TimerHandle) -> None:
+        timer.cancel()
+        if not pong_waiter.cancelled() and pong_waiter.exception() is None:
+            assert self.ping_interval is not None
+            self._schedule_keepalive(self.ping_interval - pong_waiter.result())
+
+    def _keepalive_timed_out(self, pong_waiter: asyncio.Future[float]) -> None:
+        if not pong_waiter.done() and self._state is State.OPEN:
+            self._fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
+
+    # Properties
+
+    @property
+    def state(self) -> State:
+        """State of the connection: OPEN, CLOSING or CLOSED."""
+        return self._state
+
+    @property
+    def subprotocol(self) -> str | None:
+        """Subprotocol negotiated during the opening handshake, if any."""
+        return self._subprotocol
+
+    @property
+    def local_address(self) -> Any:
+        """Local address of the connection, as the socket returns it."""
+        return self._raw.get_extra_info("sockname")
+
+    @property
+    def remote_address(self) -> Any:
+        """Remote address of the connection, as the socket returns it."""
+        return self._raw.get_extra_info("peername")
+
+    @property
+    def close_code(self) -> int | None:
+        """Close code received from the peer; 1006 if none; ``None`` until closed."""
+        if self._state is not State.CLOSED:
+            return None
+        if self._close_rcvd is None:
+            return CloseCode.ABNORMAL_CLOSURE
+        return self._close_rcvd.code
+
+    @property
+    def close_reason(self) -> str | None:
+        """Close reason received from the peer; ``""`` if none; ``None`` until closed."""
+        if self._state is not State.CLOSED:
+            return None
+        if self._close_rcvd is None:
+            return ""
+        return self._close_rcvd.reason
+
+    @property
+    def close_exc(self) -> ConnectionClosed:
+        """The exception raised when using a closed connection."""
+        rcvd, sent = self._close_rcvd, self._close_sent
+        exc_type: type[ConnectionClosed]
+        if (
+            rcvd is not None
+            and sent is not None
+            and rcvd.code in OK_CLOSE_CODES
+            and sent.code in OK_CLOSE_CODES
+        ):
+            exc_type = ConnectionClosedOK
+        else:
+            exc_type = ConnectionClosedError
+        exc = exc_type(rcvd, sent, self._close_rcvd_then_sent)
+        exc.__cause__ = self._connection_exc
+        return exc
+
+    async def __aenter__(self) -> Connection:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+async def _aiter_sync(chunks: Iterable[DataLike]) -> AsyncIterator[DataLike]:
+    for chunk in chunks:
+        yield chunk
+
+
+def broadcast(
+    connections: Iterable[Connection],
+    message: DataLike,
+    *,
+    text: bool | None = None,
+    raise_exceptions: bool = False,
+) -> None:
+    """Send ``message`` to every open connection without waiting for any of them.
+
+    Connections that aren't open, or are sending a fragmented message, are skipped. Write errors
+    are logged, or collected into an :class:`ExceptionGroup` when ``raise_exceptions`` is set.
+    """
+    if isinstance(message, str):
+        msg_type = BINARY if text is False else TEXT
+        payload: bytes | bytearray | memoryview = message.encode()
+    elif isinstance(message, BytesLike):
+        msg_type = TEXT if text is True else BINARY
+        payload = message
+    else:
+        raise TypeError("data must be str or bytes")
+    exceptions: list[Exception] = []
+    for connection in connections:
+        if connection.state is not State.OPEN:
+            continue
+        if connection._send_in_progress is not None:
+            if raise_exceptions:
+                exceptions.append(ConcurrencyError("sending a fragmented message"))
+            else:
+                connection.logger.warning("skipped broadcast: sending a fragmented message")
+            continue
+        try:
+            connection._write(msg_type, payload, True)
+        except Exception as write_exception:
+            if raise_exceptions:
+                exception = RuntimeError("failed to write message")
+                exception.__cause__ = write_exception
+                exceptions.append(exception)
+            else:
+                connection.logger.warning(
+                    "skipped broadcast: failed to write message: %s", write_exception
+                )
+    if raise_exceptions and exceptions:
+        raise ExceptionGroup("skipped broadcast", exceptions)
+
