@@ -1,0 +1,70 @@
+"""The catalogue covers the seed list exactly once and names only known things."""
+
+from __future__ import annotations
+
+import fnmatch
+import pathlib
+
+from . import scenarios
+from .catalogue import SEED, load, seed_bullets
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SHARED_SEED = ROOT.parent / "shared" / "seed" / "websockets-compatibility.txt"
+
+scenarios.load_all()
+
+
+def test_every_seed_bullet_has_exactly_one_feature() -> None:
+    bullets = seed_bullets(SEED.read_text(encoding="utf-8"))
+    assert bullets
+    texts = [feature.seed for feature in load().features if feature.seed is not None]
+    for bullet in bullets:
+        assert texts.count(bullet) == 1, bullet
+    assert sorted(texts) == sorted(bullets)
+
+
+def test_seed_copy_matches_shared_seed() -> None:
+    if SHARED_SEED.exists():
+        assert SEED.read_bytes() == SHARED_SEED.read_bytes()
+
+
+def test_feature_ids_are_unique_and_well_formed() -> None:
+    features = load().features
+    assert len({feature.id for feature in features}) == len(features)
+    for feature in features:
+        assert feature.status in ("supported", "unsupported", "difference"), feature.id
+        if feature.status == "unsupported":
+            assert feature.error and feature.alternative and feature.targets, feature.id
+
+
+def test_scenarios_reference_known_features() -> None:
+    known = {feature.id for feature in load().features}
+    for case in scenarios.registered():
+        assert case.feature in known, case.id
+        assert case.seed is None or case.seed in known, case.id
+
+
+def test_differences_reference_known_features_and_scenarios() -> None:
+    catalogue = load()
+    known = {feature.id for feature in catalogue.features}
+    ids = [case.id for case in scenarios.registered()]
+    for difference in catalogue.differences:
+        assert difference.feature is None or difference.feature in known, difference.id
+        for pattern in difference.scenarios:
+            assert fnmatch.filter(ids, pattern), (difference.id, pattern)
+
+
+def test_unsupported_features_imply_differences_for_their_scenarios() -> None:
+    catalogue = load()
+    actual = {"exception": "UnsupportedFeature"}
+    assert catalogue.declared("compat", "any", "ssl-false", actual) == "unsupported.ssl-false"
+    assert catalogue.declared("compat", "any", "ssl-false", {"exception": "ValueError"}) is None
+    assert catalogue.declared("compat", "any", None, actual) is None
+    assert catalogue.declared("websockets", "any", "ssl-false", actual) is None
+
+
+def test_api_entries_name_seed_features() -> None:
+    catalogue = load()
+    for api in catalogue.apis:
+        assert catalogue.feature(api.feature).status == "unsupported", api.name
+        assert api.name.startswith("websockets."), api.name
