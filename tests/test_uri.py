@@ -7,6 +7,8 @@ import types
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.differential import check, sibling
 
@@ -55,6 +57,12 @@ def test_parse_uri(uri: str) -> None:
     check("uri", parse_uri(uri))
 
 
+@given(st.sampled_from(["ws://", "wss://", "http://", ""]), st.text("hé:@/?#[]%1a ", max_size=16))
+@settings(max_examples=300)
+def test_parse_any_uri(scheme: str, rest: str) -> None:
+    check("uri", parse_uri(scheme + rest))
+
+
 PROXIES = [
     "http://proxy:8080",
     "http://proxy",
@@ -91,6 +99,12 @@ def parse_proxy(proxy: str) -> Any:
 def test_parse_proxy(proxy: str) -> None:
     # websockets defines proxies in websockets.proxy; compat keeps them with URIs.
     check("proxy", parse_proxy(proxy), subject="uri")
+
+
+@given(st.sampled_from(["http://", "socks5h://", "ftp://"]), st.text("hé:@/?#[]%1a ", max_size=16))
+@settings(max_examples=300)
+def test_parse_any_proxy(scheme: str, rest: str) -> None:
+    check("proxy", parse_proxy(scheme + rest), subject="uri")
 
 
 ENVIRONMENTS: list[dict[str, str]] = [
