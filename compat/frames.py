@@ -193,7 +193,8 @@ class Frame:
         third = self.MAX_LOG_SIZE // 3
         if len(data) > 4 * self.MAX_LOG_SIZE:
             # Only the head and tail survive eliding: look at them alone.
-            head, tail = data[: 8 * third], data[-4 * third :]
+            head = data[: 8 * self.MAX_LOG_SIZE // 3]
+            tail = data[(-4 * self.MAX_LOG_SIZE) // 3 :]
             is_text = _looks_like_text(
                 head, clean_start=clean_start, clean_end=False
             ) and _looks_like_text(tail, clean_start=False, clean_end=self.fin)
