@@ -1,0 +1,178 @@
+"""Client workloads, written once over a channel that is either raw picows or websockets-style."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+
+from .servers import MAX_SIZE
+from .targets import RAW, load_style
+
+__all__ = ["Channel", "close_all", "open_channel", "open_many", "rate"]
+
+#: Seconds a closing handshake may take before the connection is dropped.
+CLOSE_TIMEOUT = 5.0
+
+#: Handshakes in flight at once when opening many connections, below the listen backlog.
+HANDSHAKES_IN_FLIGHT = 50
+
+#: Upper bound on iterations of a timed loop, whatever its duration.
+MAX_ITERATIONS = 10_000_000
+
+
+class Channel(Protocol):
+    """An open connection to an echo server, carrying one fixed message."""
+
+    async def pipeline(self, count: int) -> None:
+        """Send ``count`` messages without waiting, then receive their ``count`` echoes."""
+
+    async def round_trip(self) -> None:
+        """Send one message and wait for its echo."""
+
+    async def close(self) -> None:
+        """Close the connection."""
+
+
+class RawChannel(WSListener):  # type: ignore[misc]
+    """A picows core client: the fastest a Python client on picows can go."""
+
+    def __init__(self, message: bytes | str) -> None:
+        super().__init__()
+        if isinstance(message, str):
+            self.msg_type, self.message = WSMsgType.TEXT, message.encode()
+        else:
+            self.msg_type, self.message = WSMsgType.BINARY, message
+        self.transport: WSTransport
+        self.expected = self.received = 0
+        self.waiter: asyncio.Future[None] | None = None
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type == WSMsgType.CLOSE:
+            transport.send_close(frame.get_close_code())
+            transport.disconnect()
+        elif frame.fin and frame.msg_type != WSMsgType.PONG:
+            self.received += 1
+            if self.received == self.expected and self.waiter is not None:
+                self.waiter.set_result(None)
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError("disconnected before all echoes arrived"))
+
+    async def pipeline(self, count: int) -> None:
+        self.received, self.expected = 0, count
+        self.waiter = asyncio.get_running_loop().create_future()
+        for _ in range(count):
+            self.transport.send(self.msg_type, self.message)
+        try:
+            await self.waiter
+        finally:
+            self.waiter = None
+
+    async def round_trip(self) -> None:
+        await self.pipeline(1)
+
+    async def close(self) -> None:
+        if not self.transport.is_disconnected:
+            self.transport.send_close(WSCloseCode.OK)
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self.transport.wait_disconnected()
+        except TimeoutError:
+            self.transport.disconnect(graceful=False)
+
+
+class StyleChannel:
+    """A connection opened with a websockets-style ``connect``, used through that API only."""
+
+    def __init__(self, websocket: Any, message: bytes | str) -> None:
+        self.websocket = websocket
+        self.message = message
+
+    async def _send(self, count: int) -> None:
+        for _ in range(count):
+            await self.websocket.send(self.message)
+
+    async def pipeline(self, count: int) -> None:
+        # Sending from a task while receiving keeps both directions flowing, as a server
+        # that stops reading when its echoes are not consumed would otherwise deadlock.
+        sender = asyncio.create_task(self._send(count))
+        try:
+            for _ in range(count):
+                await self.websocket.recv()
+        finally:
+            if not sender.done():
+                sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+        sender.result()
+
+    async def round_trip(self) -> None:
+        await self.websocket.send(self.message)
+        await self.websocket.recv()
+
+    async def close(self) -> None:
+        await self.websocket.close()
+
+
+async def open_channel(
+    target: str, url: str, message: bytes | str, compression: str | None = None
+) -> Channel:
+    """Connect to ``url`` with the client of ``target``."""
+    if target == RAW:
+        _, listener = await ws_connect(
+            lambda: RawChannel(message), url, max_frame_size=MAX_SIZE
+        )
+        channel: Channel = listener
+        return channel
+    websocket = await load_style(target).client.connect(
+        url, compression=compression, max_size=MAX_SIZE, open_timeout=CLOSE_TIMEOUT
+    )
+    return StyleChannel(websocket, message)
+
+
+async def close_all(channels: list[Channel]) -> None:
+    """Close every channel concurrently."""
+    await asyncio.gather(*(channel.close() for channel in channels), return_exceptions=True)
+
+
+async def open_many(
+    count: int, target: str, url: str, message: bytes | str, compression: str | None = None
+) -> list[Channel]:
+    """Open ``count`` connections, a bounded number of handshakes at a time."""
+    in_flight = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
+
+    async def open_one() -> Channel:
+        async with in_flight:
+            return await open_channel(target, url, message, compression)
+
+    results = await asyncio.gather(*(open_one() for _ in range(count)), return_exceptions=True)
+    channels = [result for result in results if not isinstance(result, BaseException)]
+    errors = [result for result in results if isinstance(result, BaseException)]
+    if errors:
+        await close_all(channels)
+        raise errors[0]
+    return channels
+
+
+async def rate(operation: Callable[[], Awaitable[None]], units: int, duration: float) -> float:
+    """Repeat ``operation``, worth ``units`` each, for ``duration`` seconds: return units/s.
+
+    One untimed run first warms up the connection and the code paths.
+    """
+    await operation()
+    done = 0
+    start = time.perf_counter()
+    deadline = start + duration
+    for _ in range(MAX_ITERATIONS):
+        await operation()
+        done += units
+        if time.perf_counter() >= deadline:
+            break
+    return done / (time.perf_counter() - start)

@@ -1,0 +1,171 @@
+"""Run the cases round by round, alternating targets, and build the results document."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import fnmatch
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Coroutine, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import loops
+from .cases import CASES, Case, Settings, measure
+from .servers import ServerPool, server_process
+from .targets import TARGETS, unavailable
+
+__all__ = ["SCHEMA", "Config", "rotate", "run", "select", "write"]
+
+SCHEMA = "compat-bench/1"
+
+#: Seconds one measurement may take on top of its nominal duration before it is abandoned.
+MEASUREMENT_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """What to run: how many rounds of which cases, for which targets, on which loops."""
+
+    rounds: int = 5
+    settings: Settings = field(default_factory=Settings)
+    targets: Sequence[str] = TARGETS
+    cases: Sequence[str] = ()
+    loops: Sequence[str] = loops.LOOPS
+
+
+def select(config: Config) -> list[Case]:
+    """Cases whose name matches one of ``config.cases`` (glob patterns), on selected loops."""
+    patterns = config.cases or ["*"]
+    return [
+        case
+        for case in CASES
+        if case.loop in config.loops
+        and loops.available(case.loop)
+        and any(fnmatch.fnmatchcase(case.name, pattern) for pattern in patterns)
+    ]
+
+
+def rotate(targets: Sequence[str], round_index: int) -> list[str]:
+    """Order of targets in a round: each round starts one target later, to cancel drift."""
+    shift = round_index % len(targets) if targets else 0
+    return [*targets[shift:], *targets[:shift]]
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def machine() -> dict[str, Any]:
+    """Where and with what the numbers were measured."""
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "picows": _version("picows"),
+        "websockets": _version("websockets"),
+        "compat": _version("compat"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _summary(samples: list[float]) -> dict[str, Any]:
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "samples": samples,
+    }
+
+
+def _run_case(
+    case: Case, targets: list[str], pool: ServerPool, config: Config
+) -> list[dict[str, Any]]:
+    eligible = [target for target in targets if case.supports(target)]
+    samples: dict[str, list[list[float]]] = {target: [] for target in eligible}
+    errors: dict[str, str] = {}
+    with loops.new_runner(case.loop) as runner:
+        for round_index in range(config.rounds):
+            for target in rotate(eligible, round_index):
+                if target in errors:
+                    continue
+                try:
+                    values = _measure_once(case, target, pool, runner, config.settings)
+                except Exception as exc:  # a failing target is reported, the run goes on
+                    errors[target] = f"{type(exc).__name__}: {exc}"
+                    print(f"  {target}: {errors[target]}", file=sys.stderr)
+                    continue
+                samples[target].append([round(value, 3) for value in values])
+    rows = []
+    for index, row in enumerate(case.rows):
+        entry: dict[str, Any] = {
+            "case": row.case,
+            "group": case.group,
+            "loop": case.loop,
+            "unit": row.unit,
+            "higher_is_better": row.higher_is_better,
+            "results": {
+                target: _summary([values[index] for values in runs])
+                for target, runs in samples.items()
+                if runs and target not in errors
+            },
+        }
+        if errors:
+            entry["errors"] = errors
+        rows.append(entry)
+    return rows
+
+
+def _measure_once(
+    case: Case, target: str, pool: ServerPool, runner: asyncio.Runner, settings: Settings
+) -> list[float]:
+    spec = (case.server(target), case.loop, case.compression)
+    # Memory is read from a fresh server process; other cases reuse a warm one.
+    fresh = case.workload == "memory"
+    with server_process(spec) if fresh else nullcontext(pool.get(spec)) as server:
+        return runner.run(_bounded(measure(case, target, server, settings)))
+
+
+async def _bounded(measurement: Coroutine[Any, Any, list[float]]) -> list[float]:
+    async with asyncio.timeout(MEASUREMENT_TIMEOUT):
+        return await measurement
+
+
+def run(config: Config) -> dict[str, Any]:
+    """Run the selected cases and return the results document (schema ``compat-bench/1``)."""
+    loops.raise_fd_limit()
+    missing = {target: unavailable(target) for target in config.targets}
+    targets = [target for target in config.targets if missing[target] is None]
+    document: dict[str, Any] = {
+        "schema": SCHEMA,
+        "machine": machine(),
+        "rounds": config.rounds,
+        "settings": {
+            "duration": config.settings.duration,
+            "connections": config.settings.connections,
+            "exchanges": config.settings.exchanges,
+        },
+        "unavailable": {target: reason for target, reason in missing.items() if reason},
+        "cases": [],
+    }
+    with ServerPool() as pool:
+        for case in select(config):
+            print(f"{case.name} [{case.loop}]", file=sys.stderr, flush=True)
+            document["cases"] += _run_case(case, targets, pool, config)
+    return document
+
+
+def write(document: dict[str, Any], path: Path) -> None:
+    """Write the results document as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")

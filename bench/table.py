@@ -1,0 +1,59 @@
+"""Render a results document as a text table with compat's ratios to the other targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .targets import TARGETS
+
+__all__ = ["RATIOS", "format_table"]
+
+SUBJECT = "compat"
+
+#: Ratio columns: compat's median over the named target's median, under a short header.
+RATIOS = {"picows": "c/raw", "picows.websockets": "c/pws", "websockets": "c/ws"}
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f}{suffix}"
+    return f"{value:.2f}"
+
+
+def _median(case: dict[str, Any], target: str) -> float | None:
+    result = case["results"].get(target)
+    return None if result is None else float(result["median"])
+
+
+def _ratio(case: dict[str, Any], other: str) -> str:
+    subject, reference = _median(case, SUBJECT), _median(case, other)
+    if subject is None or not reference:
+        return "-"
+    return f"{subject / reference:.2f}"
+
+
+def format_table(document: dict[str, Any]) -> str:
+    """Medians per target and compat's ratios, one line per case and loop."""
+    header = ["case", "loop", "unit", *TARGETS, *RATIOS.values()]
+    lines = [header]
+    for case in document["cases"]:
+        lines.append(
+            [
+                case["case"],
+                case["loop"],
+                case["unit"] + ("" if case["higher_is_better"] else " (lower is better)"),
+                *(_number(_median(case, target)) for target in TARGETS),
+                *(_ratio(case, other) for other in RATIOS),
+            ]
+        )
+    widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) if column < 3 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in lines
+    )
