@@ -209,12 +209,12 @@ def check_response(
     codec: PerMessageDeflate | None = None
     if extensions:
         if not offered_extensions:
-            raise InvalidHandshake("no extensions supported")
+            raise NegotiationError("no extensions supported")
         codec = client_accept(extensions, offered_extensions)
     subprotocol: Subprotocol | None = None
     if "Sec-WebSocket-Protocol" in headers:
         if subprotocols is None:
-            raise InvalidHandshake("no subprotocols supported")
+            raise NegotiationError("no subprotocols supported")
         parsed = _tokens(headers, "Sec-WebSocket-Protocol", parse_subprotocol)
         if len(parsed) > 1:
             raise InvalidHeader("Sec-WebSocket-Protocol", f"multiple values: {', '.join(parsed)}")

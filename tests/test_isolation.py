@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
+import importlib.metadata
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -42,20 +43,43 @@ ECHO = textwrap.dedent(
 )
 
 
-def site_packages_of(name: str) -> pathlib.Path:
-    spec = importlib.util.find_spec(name)
-    assert spec is not None and spec.origin is not None, f"{name} is not installed"
-    return pathlib.Path(spec.origin).resolve().parent
+def runtime_closure(name: str) -> set[str]:
+    """The distributions ``name`` needs at run time, itself included."""
+    seen: set[str] = set()
+    pending = [name]
+    while pending:
+        dist = importlib.metadata.distribution(pending.pop())
+        key = dist.metadata["Name"].lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        for requirement in dist.requires or []:
+            if ";" in requirement:
+                continue  # extras and markers: not needed at run time
+            pending.append(re.split(r"[ <>=!~\[(]", requirement, maxsplit=1)[0])
+    return seen
+
+
+def top_level_paths(dist_name: str) -> set[pathlib.Path]:
+    """The top-level packages and modules a distribution installs."""
+    dist = importlib.metadata.distribution(dist_name)
+    paths = set()
+    for file in dist.files or []:
+        first = file.parts[0]
+        if first.endswith((".dist-info", ".egg-info")) or first in ("..", "__pycache__"):
+            continue
+        paths.add(pathlib.Path(str(dist.locate_file(first))).resolve())
+    return paths
 
 
 def test_compat_echoes_without_websockets(tmp_path: pathlib.Path) -> None:
-    """A fresh interpreter that sees only compat, picows and picows' dependencies."""
+    """A fresh interpreter that sees only compat, picows and what picows requires."""
     env_dir = tmp_path / "site"
     env_dir.mkdir()
     (env_dir / "compat").symlink_to(COMPAT, target_is_directory=True)
-    for dependency in ("picows", "multidict"):
-        package = site_packages_of(dependency)
-        (env_dir / package.name).symlink_to(package, target_is_directory=True)
+    for dist_name in runtime_closure("picows"):
+        for path in top_level_paths(dist_name):
+            (env_dir / path.name).symlink_to(path)
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(env_dir)}
     # -S: no site-packages, so nothing else installed in this environment is visible.
     result = subprocess.run(
@@ -70,7 +94,9 @@ def test_compat_echoes_without_websockets(tmp_path: pathlib.Path) -> None:
     assert result.stdout.strip() == "echo ok"
 
 
-@pytest.mark.parametrize("path", sorted(COMPAT.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", sorted(COMPAT.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_compat_never_imports_websockets(path: pathlib.Path) -> None:
     """No module of compat imports websockets or picows.websockets."""
     tree = ast.parse(path.read_text(), filename=str(path))

@@ -41,7 +41,7 @@ from ..headers import build_authorization_basic, validate_subprotocols
 from ..http11 import USER_AGENT, Request, Response
 from ..typing import LoggerLike, Origin, Subprotocol
 from ..uri import WebSocketURI, parse_uri
-from .connection import Connection, core_logger, limits
+from .connection import EXTENSIONS_ALTERNATIVE, Connection, core_logger, limits
 from .proxy import open_socket
 
 __all__ = ["ClientConnection", "connect", "process_exception", "unix_connect"]
@@ -57,7 +57,7 @@ TLS_KWARGS = ("server_hostname", "ssl_handshake_timeout", "ssl_shutdown_timeout"
 
 
 class ClientConnection(Connection):
-    """A client-side WebSocket connection, as :class:`websockets.asyncio.client.ClientConnection`."""
+    """A client-side connection, as :class:`websockets.asyncio.client.ClientConnection`."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(is_client=True, **kwargs)
@@ -147,8 +147,8 @@ def _handshake_error(exc: WSHandshakeError) -> Exception:
 class connect:
     """Connect to the WebSocket server at ``uri``, as :func:`websockets.asyncio.client.connect`.
 
-    ``await connect(...)`` returns a :class:`ClientConnection`; ``async with connect(...)`` closes it
-    on exit; ``async for websocket in connect(...)`` reconnects with exponential backoff.
+    ``await connect(...)`` returns a :class:`ClientConnection`; ``async with connect(...)``
+    closes it on exit; ``async for websocket in connect(...)`` reconnects with exponential backoff.
     """
 
     def __init__(
@@ -178,7 +178,7 @@ class connect:
         if extensions is not None:
             raise UnsupportedFeature(
                 "the extensions argument",
-                "use compression='deflate' for permessage-deflate or compression=None to disable it",
+                EXTENSIONS_ALTERNATIVE,
             )
         if create_connection is not None:
             raise UnsupportedFeature(
@@ -203,7 +203,9 @@ class connect:
         self.process_exception = process_exception
         self.open_timeout = open_timeout
         self.reconnect_delays = reconnect_delays
-        self.logger: LoggerLike = logging.getLogger("websockets.client") if logger is None else logger
+        if logger is None:
+            logger = logging.getLogger("websockets.client")
+        self.logger: LoggerLike = logger
         self.connection_kwargs: dict[str, Any] = {
             "logger": self.logger,
             "ping_interval": ping_interval,

@@ -1,9 +1,9 @@
 """The connection shared by clients and servers: picows callbacks turned into awaitables.
 
 :class:`Connection` is the :class:`picows.WSListener` of one WebSocket connection. picows parses
-frames and calls :meth:`Connection.on_ws_frame` synchronously with a buffer that is only valid during
-the call; the connection copies what it keeps into a bounded queue of frames, wakes at most one waiting
-:meth:`~Connection.recv`, and pauses reading from the socket when the queue is above its high-water
+frames and calls :meth:`Connection.on_ws_frame` synchronously with a buffer that is only valid
+during the call; the connection copies what it keeps into a bounded queue of frames, wakes at most
+one waiting :meth:`~Connection.recv`, and pauses reading from the socket when the queue is above its high-water
 mark. Sending writes frames straight to the transport and waits only while the transport's write
 buffer is above ``write_limit``. The closing handshake, keepalive and the exceptions raised to the
 application follow ``websockets.asyncio`` exactly.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import logging
 import random
 import struct
@@ -20,7 +21,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 
 from picows import WSListener, WSMsgType, WSTransport
 
@@ -50,6 +51,9 @@ PONG = WSMsgType.PONG
 CLOSE = WSMsgType.CLOSE
 
 BytesLike = (bytes, bytearray, memoryview)
+EXTENSIONS_ALTERNATIVE = (
+    "use compression='deflate' for permessage-deflate or compression=None to disable it"
+)
 UTF8Decoder = codecs.getincrementaldecoder("utf-8")
 
 
@@ -185,7 +189,8 @@ class Connection(WSListener):
         except ProtocolError as exc:
             self._fail_on_receive(CloseCode.PROTOCOL_ERROR, str(exc), exc)
         except PayloadTooBig as exc:
-            exc.set_current_size(self._incoming_size or None)
+            if exc.current_size is None:
+                exc.set_current_size(self._incoming_size or None)
             self._fail_on_receive(CloseCode.MESSAGE_TOO_BIG, str(exc), exc)
         except UnicodeDecodeError as exc:
             self._fail_on_receive(
@@ -193,13 +198,12 @@ class Connection(WSListener):
             )
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
+        # picows closes by itself on framing errors it detects; record what it sent.
         handshake = transport.close_handshake
-        if handshake is not None:
-            # picows closes by itself on framing errors it detects; record what it sent.
-            if self._close_sent is None and handshake.sent is not None:
-                self._close_sent = Close(int(handshake.sent.code), handshake.sent.reason or "")
-                if self._close_rcvd is not None:
-                    self._close_rcvd_then_sent = True
+        if self._close_sent is None and handshake is not None and handshake.sent is not None:
+            self._close_sent = Close(handshake.sent.code.value, handshake.sent.reason or "")
+            if self._close_rcvd is not None:
+                self._close_rcvd_then_sent = True
         self._state = State.CLOSED
         self._discarding = True
         if self._close_timer is not None:
@@ -260,14 +264,17 @@ class Connection(WSListener):
             limit = (
                 self.max_fragment_size if limit is None else min(limit, self.max_fragment_size)
             )
+        if limit is not None and frame.payload_size > limit:
+            raise PayloadTooBig(frame.payload_size, limit)
         if self._incoming_compressed:
             assert self.deflate is not None
             data = self.deflate.decode_frame(
-                frame.get_payload_as_memoryview(), rsv1=True, fin=fin, max_size=limit
+                frame.get_payload_as_memoryview(),
+                rsv1=True,
+                fin=fin,
+                max_size=None if limit is None else limit + self._incoming_size,
             )
         else:
-            if limit is not None and frame.payload_size > limit:
-                raise PayloadTooBig(frame.payload_size, limit)
             data = frame.get_payload_as_bytes()
         if fin:
             self._incoming_text = None
@@ -410,7 +417,6 @@ class Connection(WSListener):
             return data.decode()
         except UnicodeDecodeError as exc:
             await self._fail_invalid_data(exc)
-            raise AssertionError("unreachable") from None
 
     async def _receive_message(self) -> tuple[bool, bytes] | None:
         frame = await self._next_frame()
@@ -485,12 +491,12 @@ class Connection(WSListener):
             frame = next_frame
         self._recv_in_progress = False
 
-    async def _fail_invalid_data(self, exc: UnicodeDecodeError) -> None:
+    async def _fail_invalid_data(self, exc: UnicodeDecodeError) -> NoReturn:
         self._set_connection_exc(exc)
         self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
         await self._wait_closed_and_raise()
 
-    async def _raise_close_exc(self) -> None:
+    async def _raise_close_exc(self) -> NoReturn:
         await asyncio.shield(self._closed)
         raise self.close_exc
 
@@ -504,7 +510,7 @@ class Connection(WSListener):
 
     # Sending
 
-    async def _wait_closed_and_raise(self) -> None:
+    async def _wait_closed_and_raise(self) -> NoReturn:
         """Wait until the connection closes, within ``close_timeout``; raise ConnectionClosed."""
         if self._state is not State.CLOSED:
             self._arm_close_timer()
@@ -603,10 +609,8 @@ class Connection(WSListener):
         except Exception:
             if self._state is State.OPEN:
                 self._fail(CloseCode.INTERNAL_ERROR, "error in fragmented message")
-                try:
+                with contextlib.suppress(ConnectionClosed):
                     await self._wait_closed_and_raise()
-                except ConnectionClosed:
-                    pass
             raise
         finally:
             self._send_in_progress.set_result(None)
@@ -624,10 +628,8 @@ class Connection(WSListener):
                 self._close_sent = close
                 self._state = State.CLOSING
                 self._arm_close_timer()
-        try:
+        with contextlib.suppress(ConnectionClosed):
             await self._wait_closed_and_raise()
-        except ConnectionClosed:
-            pass
 
     async def wait_closed(self) -> None:
         """Wait until the connection is closed."""
@@ -703,7 +705,9 @@ class Connection(WSListener):
         timer = self.loop.call_later(self.ping_timeout, self._keepalive_timed_out, pong_waiter)
         pong_waiter.add_done_callback(lambda waiter: self._keepalive_pong(waiter, timer))
 
-    def _keepalive_pong(self, pong_waiter: asyncio.Future[float], timer: asyncio.TimerHandle) -> None:
+    def _keepalive_pong(
+        self, pong_waiter: asyncio.Future[float], timer: asyncio.TimerHandle
+    ) -> None:
         timer.cancel()
         if not pong_waiter.cancelled() and pong_waiter.exception() is None:
             assert self.ping_interval is not None

@@ -69,7 +69,11 @@ async def open_socket(
         return sock
     if proxy is True:
         proxy = get_proxy(wsuri)
-    options = {name: kwargs[name] for name in ("family", "proto", "flags", "local_addr") if name in kwargs}
+    options: dict[str, Any] = {
+        name: kwargs[name]
+        for name in ("family", "proto", "flags", "local_addr")
+        if name in kwargs
+    }
     if proxy is not None:
         from .socks import connect_through_proxy
 

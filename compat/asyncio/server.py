@@ -1,4 +1,4 @@
-"""WebSocket servers: :func:`serve`, :class:`Server`, :class:`ServerConnection`, :func:`basic_auth`."""
+"""WebSocket servers: :func:`serve`, :class:`Server`, :class:`ServerConnection`, authentication."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from ..headers import build_www_authenticate_basic, parse_authorization_basic
 from ..http11 import SERVER, Request, Response
 from ..protocol import State
 from ..typing import LoggerLike, Origin, StatusLike, Subprotocol
-from .connection import Connection, broadcast, core_logger, limits
+from .connection import EXTENSIONS_ALTERNATIVE, Connection, broadcast, core_logger, limits
 
 __all__ = [
     "Server",
@@ -52,7 +52,7 @@ ProcessResponse = Callable[["ServerConnection", Request, Response], "Response | 
 
 
 class ServerConnection(Connection):
-    """A server-side WebSocket connection, as :class:`websockets.asyncio.server.ServerConnection`."""
+    """A server-side connection, as :class:`websockets.asyncio.server.ServerConnection`."""
 
     def __init__(self, server: Server, **kwargs: Any) -> None:
         super().__init__(is_client=False, **kwargs)
@@ -83,11 +83,13 @@ class _WireResponse(WSUpgradeResponse):
 
     def __init__(self, response: Response) -> None:
         self.version = b"HTTP/1.1"
-        self.status = http.HTTPStatus(response.status_code) if response.status_code in _STATUSES else http.HTTPStatus.OK
+        # picows only compares the status with 101; keep the exact code for serialisation.
+        known = response.status_code in _STATUSES
+        self.status = http.HTTPStatus(response.status_code if known else 200)
         self.reason = response.reason_phrase
         self.code = response.status_code
         self.headers = CIMultiDict(response.headers.raw_items())
-        self.body = response.body
+        self.body = bytes(response.body)
 
     def to_bytes(self) -> bytearray:
         data = bytearray(f"HTTP/1.1 {self.code} {self.reason}\r\n".encode())
@@ -111,7 +113,9 @@ class Server:
         logger: LoggerLike | None = None,
     ) -> None:
         self.handler = handler
-        self.logger: LoggerLike = logging.getLogger("websockets.server") if logger is None else logger
+        if logger is None:
+            logger = logging.getLogger("websockets.server")
+        self.logger: LoggerLike = logger
         self.loop = asyncio.get_running_loop()
         self.server: asyncio.Server
         self._handlers: dict[ServerConnection, asyncio.Task[None]] = {}
@@ -228,7 +232,7 @@ def _reject_coroutine(hook: object, name: str) -> None:
 
 
 class serve:
-    """Create a WebSocket server on ``host`` and ``port``, as :func:`websockets.asyncio.server.serve`.
+    """Serve WebSockets on ``host`` and ``port``, as :func:`websockets.asyncio.server.serve`.
 
     ``await serve(...)`` returns a :class:`Server`; ``async with serve(...)`` closes it on exit.
     """
@@ -263,7 +267,7 @@ class serve:
         if extensions is not None:
             raise UnsupportedFeature(
                 "the extensions argument",
-                "use compression='deflate' for permessage-deflate or compression=None to disable it",
+                EXTENSIONS_ALTERNATIVE,
             )
         if create_connection is not None:
             raise UnsupportedFeature(
@@ -446,6 +450,7 @@ def basic_auth(
         raise ValueError("provide either credentials or check_credentials")
     _reject_coroutine(check_credentials, "check_credentials")
     if credentials is not None:
+        credentials_list: list[Any]
         if _is_credentials(credentials):
             credentials_list = [credentials]
         elif isinstance(credentials, Iterable):
@@ -454,7 +459,7 @@ def basic_auth(
                 raise TypeError(f"invalid credentials argument: {credentials}")
         else:
             raise TypeError(f"invalid credentials argument: {credentials}")
-        passwords: dict[str, str] = dict(credentials_list)  # type: ignore[arg-type]
+        passwords: dict[str, str] = dict(credentials_list)
 
         def check_static(username: str, password: str) -> bool:
             expected = passwords.get(username)
