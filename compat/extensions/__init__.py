@@ -1,0 +1,1 @@
+"""WebSocket extensions: compat supports permessage-deflate only."""

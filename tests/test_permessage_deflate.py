@@ -1,0 +1,383 @@
+"""compat's permessage-deflate negotiates and compresses like websockets' extension objects."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect as websockets_connect
+from websockets.client import ClientProtocol
+from websockets.datastructures import Headers
+from websockets.exceptions import PayloadTooBig as WebSocketsPayloadTooBig
+from websockets.extensions import permessage_deflate as reference
+from websockets.frames import Frame, Opcode
+from websockets.server import ServerProtocol
+from websockets.uri import parse_uri
+
+from compat.exceptions import PayloadTooBig, ProtocolError
+from compat.extensions.permessage_deflate import (
+    PerMessageDeflate,
+    client_accept,
+    client_offer,
+    server_negotiate,
+)
+from tests.differential import plain
+
+PMD = "permessage-deflate"
+
+FLAGS = ["server_no_context_takeover", "client_no_context_takeover"]
+
+WINDOW_BITS = range(8, 16)
+
+# Parameters that are valid in a handshake, with and without a value.
+VALID_PARAMETERS = [
+    *FLAGS,
+    *(f"{side}_max_window_bits={bits}" for side in ("server", "client") for bits in WINDOW_BITS),
+]
+
+VALUELESS_CLIENT_BITS = "client_max_window_bits"
+
+# Parameters that are invalid in a response; only the first one is valid in a request.
+INVALID_PARAMETERS = [
+    VALUELESS_CLIENT_BITS,
+    "server_max_window_bits",
+    "server_max_window_bits=7",
+    "client_max_window_bits=16",
+    "client_max_window_bits=010",
+    'server_max_window_bits="10"',
+    "server_no_context_takeover=1",
+    "client_no_context_takeover=",
+    "unknown",
+    "unknown=1",
+    *(f"{parameter}; {parameter}" for parameter in [*FLAGS, "server_max_window_bits=10"]),
+    "client_max_window_bits=10; client_max_window_bits=11",
+]
+
+GARBAGE = [
+    "",
+    ",",
+    ";",
+    f"{PMD};",
+    f"{PMD}; =10",
+    f"{PMD} {PMD}",
+    f"{PMD}; client_max_window_bits=1 0",
+]
+
+
+def _extensions(*offers: Sequence[str]) -> str:
+    """Build a header value with one permessage-deflate item per list of parameters."""
+    return ", ".join("; ".join([PMD, *parameters]) for parameters in offers)
+
+
+def _offers() -> Iterator[list[str]]:
+    """Yield lists of ``Sec-WebSocket-Extensions`` request header values."""
+    yield []
+    yield [PMD]
+    for count in (1, 2):
+        for combination in itertools.combinations(
+            [*VALID_PARAMETERS, VALUELESS_CLIENT_BITS], count
+        ):
+            yield [_extensions(combination)]
+    for count in range(len(FLAGS) + 1):
+        for flags, bits in itertools.product(itertools.combinations(FLAGS, count), WINDOW_BITS):
+            windows = [f"server_max_window_bits={bits}", f"client_max_window_bits={bits}"]
+            yield [_extensions([*flags, *windows])]
+    # Offers may omit the value of client_max_window_bits; servers can't use 8 bits.
+    refused = [parameter for parameter in INVALID_PARAMETERS if parameter != VALUELESS_CLIENT_BITS]
+    for parameter in [*refused, "server_max_window_bits=8"]:
+        yield [_extensions([parameter])]
+        yield [_extensions([parameter], [VALUELESS_CLIENT_BITS])]
+        yield [_extensions([parameter]), _extensions(["server_max_window_bits=10"])]
+    yield [f"x-webkit-deflate-frame, {PMD}; {VALUELESS_CLIENT_BITS}"]
+    yield ["x-webkit-deflate-frame"]
+    yield [_extensions([FLAGS[0]], [FLAGS[1]])]
+    for garbage in GARBAGE:
+        yield [garbage]
+        yield [PMD, garbage]
+
+
+def _answers() -> Iterator[list[str]]:
+    """Yield lists of ``Sec-WebSocket-Extensions`` response header values."""
+    yield []
+    yield [PMD]
+    for count in (1, 2):
+        for combination in itertools.combinations(VALID_PARAMETERS, count):
+            yield [_extensions(combination)]
+    for parameter in INVALID_PARAMETERS:
+        yield [_extensions([parameter])]
+    yield [PMD, PMD]
+    yield [_extensions([], [FLAGS[0]])]
+    yield ["x-webkit-deflate-frame"]
+    yield [f"{PMD}, x-webkit-deflate-frame"]
+    for garbage in GARBAGE:
+        yield [garbage]
+
+
+def _headers(values: Sequence[str]) -> Headers:
+    headers = Headers()
+    for value in values:
+        headers["Sec-WebSocket-Extensions"] = value
+    return headers
+
+
+def _codec(extension: Any) -> Any:
+    """Reduce a negotiated extension, from either library, to comparable data."""
+    if extension is None:
+        return None
+    return (extension.name, repr(extension), extension.compress_settings)
+
+
+def _reference_server(values: Sequence[str], compression: str | None) -> Any:
+    extensions = reference.enable_server_permessage_deflate(None) if compression else None
+    protocol = ServerProtocol(extensions=extensions)
+    header, accepted = protocol.process_extensions(_headers(values))
+    assert len(accepted) <= 1
+    return None if header is None else (header, _codec(accepted[0]))
+
+
+def _reference_client(values: Sequence[str], offered: bool) -> Any:
+    extensions = reference.enable_client_permessage_deflate(None) if offered else None
+    protocol = ClientProtocol(parse_uri("ws://127.0.0.1/"), extensions=extensions)
+    accepted = protocol.process_extensions(_headers(values))
+    assert len(accepted) <= 1
+    return _codec(accepted[0]) if accepted else None
+
+
+def _outcome(call: Callable[[], Any]) -> Any:
+    try:
+        return ("returned", call())
+    except Exception as exc:
+        return plain(exc)
+
+
+@pytest.mark.parametrize("compression", ["deflate", None])
+@pytest.mark.parametrize("values", list(_offers()), ids=repr)
+def test_server_negotiate(values: list[str], compression: str | None) -> None:
+    """The server answers each offer like websockets' default server, errors included."""
+
+    def negotiate() -> Any:
+        negotiated = server_negotiate(values, compression)
+        return None if negotiated is None else (negotiated[0], _codec(negotiated[1]))
+
+    assert _outcome(negotiate) == _outcome(lambda: _reference_server(values, compression))
+
+
+@pytest.mark.parametrize("offered", [True, False])
+@pytest.mark.parametrize("values", list(_answers()), ids=repr)
+def test_client_accept(values: list[str], offered: bool) -> None:
+    """The client accepts or rejects each answer like websockets' default client."""
+    actual = _outcome(lambda: _codec(client_accept(values, offered)))
+    assert actual == _outcome(lambda: _reference_client(values, offered))
+
+
+@pytest.mark.parametrize("compression", ["deflate", None])
+def test_client_offer(compression: str | None) -> None:
+    """The client offers what websockets' default client offers."""
+    request = ClientProtocol(
+        parse_uri("ws://127.0.0.1/"),
+        extensions=reference.enable_client_permessage_deflate(None) if compression else None,
+    ).connect()
+    assert client_offer(compression) == request.headers.get("Sec-WebSocket-Extensions")
+
+
+@pytest.mark.parametrize("function", [client_offer, lambda value: server_negotiate([PMD], value)])
+def test_unsupported_compression(function: Callable[[str], Any]) -> None:
+    """Unknown compression settings are rejected with websockets' error."""
+    expected = _outcome(lambda: websockets_connect("ws://127.0.0.1/", compression="gzip"))
+    assert _outcome(lambda: function("gzip")) == expected
+
+
+# Codec interoperability.
+
+Message = list[bytes]  # the payloads of a message's frames
+Wire = list[tuple[bytes, bool]]  # the payload and RSV1 bit of each frame
+
+# Compressible data: different messages share substrings, so context takeover matters.
+TEXT = b"".join(b"%d: the quick brown fox jumps over the lazy dog\n" % n for n in range(30_000))
+
+MESSAGES: list[Message] = [
+    [b""],
+    [TEXT[:100]],
+    [TEXT[:100]],
+    [TEXT[100:200], TEXT[200:300], TEXT[300:400]],
+    [b"", TEXT[:5000], b"", b""],
+    [os.urandom(3000)],
+    [TEXT[: 2**20]],
+    [TEXT[:2047], TEXT[:2048]],
+    [b""],
+]
+
+# remote_no_context_takeover, local_no_context_takeover, remote_max_window_bits,
+# local_max_window_bits; websockets can't compress with 8 bits.
+PARAMETERS = [
+    (remote_nct, local_nct, remote_bits, local_bits)
+    for remote_nct, local_nct in itertools.product([False, True], repeat=2)
+    for remote_bits, local_bits in [(15, 15), (12, 12), (9, 10), (14, 9)]
+]
+
+
+def _mirror(parameters: tuple[bool, bool, int, int]) -> tuple[bool, bool, int, int]:
+    """Return the parameters of the peer."""
+    remote_nct, local_nct, remote_bits, local_bits = parameters
+    return local_nct, remote_nct, local_bits, remote_bits
+
+
+def _reference_encode(extension: reference.PerMessageDeflate, message: Message) -> Wire:
+    frames = [
+        extension.encode(
+            Frame(Opcode.CONT if index else Opcode.BINARY, data, index == len(message) - 1)
+        )
+        for index, data in enumerate(message)
+    ]
+    return [(bytes(frame.data), frame.rsv1) for frame in frames]
+
+
+def _compat_encode(codec: PerMessageDeflate, message: Message) -> Wire:
+    return [
+        (codec.encode_frame(data, fin=index == len(message) - 1), index == 0)
+        for index, data in enumerate(message)
+    ]
+
+
+FrameDecoder = Callable[[bytes, bool, bool, int | None], bytes]
+
+
+def _receive(
+    wire: Wire, max_size: int | None, too_big: type[Exception], decode: FrameDecoder
+) -> Message:
+    """
+    Feed a message's frames to ``decode(data, rsv1, fin, current_size)`` after checking their
+    length against what is left of ``max_size``, as a connection does before decompressing.
+    """
+    message: Message = []
+    current_size = None
+    for index, (data, rsv1) in enumerate(wire):
+        limit = None if max_size is None else max_size - (current_size or 0)
+        if limit is not None and len(data) > limit:
+            raise too_big(len(data), limit, current_size)
+        fin = index == len(wire) - 1
+        message.append(decode(data, rsv1, fin, current_size))
+        current_size = None if fin else (current_size or 0) + len(message[-1])
+    return message
+
+
+def _reference_decode(
+    extension: reference.PerMessageDeflate, wire: Wire, max_size: int | None = None
+) -> Message:
+    """Decode like websockets' protocol: the limit passed applies to the rest of the message."""
+
+    def decode(data: bytes, rsv1: bool, fin: bool, current_size: int | None) -> bytes:
+        opcode = Opcode.BINARY if current_size is None else Opcode.CONT
+        limit = None if max_size is None else max_size - (current_size or 0)
+        try:
+            return bytes(extension.decode(Frame(opcode, data, fin, rsv1), max_size=limit).data)
+        except WebSocketsPayloadTooBig as exc:
+            exc.set_current_size(current_size)
+            raise
+
+    return _receive(wire, max_size, WebSocketsPayloadTooBig, decode)
+
+
+def _compat_decode(codec: PerMessageDeflate, wire: Wire, max_size: int | None = None) -> Message:
+    """Decode like compat's connection: the codec tracks the size of the message itself."""
+
+    def decode(data: bytes, rsv1: bool, fin: bool, current_size: int | None) -> bytes:
+        return codec.decode_frame(data, rsv1=wire[0][1], fin=fin, max_size=max_size)
+
+    return _receive(wire, max_size, PayloadTooBig, decode)
+
+
+@pytest.mark.parametrize("parameters", PARAMETERS, ids=repr)
+def test_compat_to_websockets(parameters: tuple[bool, bool, int, int]) -> None:
+    """websockets decodes what compat encodes, which is byte for byte what websockets sends."""
+    codec = PerMessageDeflate(*parameters, compress_settings={"memLevel": 5})
+    same = reference.PerMessageDeflate(*parameters, compress_settings={"memLevel": 5})
+    peer = reference.PerMessageDeflate(*_mirror(parameters))
+    for message in MESSAGES:
+        wire = _compat_encode(codec, message)
+        assert wire == _reference_encode(same, message)
+        assert _reference_decode(peer, wire) == message
+
+
+@pytest.mark.parametrize("parameters", PARAMETERS, ids=repr)
+def test_websockets_to_compat(parameters: tuple[bool, bool, int, int]) -> None:
+    """compat decodes what websockets encodes, message after message."""
+    codec = PerMessageDeflate(*parameters)
+    peer = reference.PerMessageDeflate(*_mirror(parameters))
+    for message in MESSAGES:
+        assert _compat_decode(codec, _reference_encode(peer, message)) == message
+
+
+def test_uncompressed_message_passes_through() -> None:
+    """A message without RSV1 is returned as received."""
+    codec = PerMessageDeflate(False, False, 15, 15)
+    assert codec.decode_frame(memoryview(b"\x00\xff"), rsv1=False, fin=True, max_size=1) == (
+        b"\x00\xff"
+    )
+
+
+# Size limits and invalid data.
+
+SMALL, LARGE = TEXT[:1000], os.urandom(3000).hex().encode()  # compressed below / above 2 KiB
+
+
+@pytest.mark.parametrize(
+    ("message", "slack"),
+    [
+        (message, slack)
+        for message in [[SMALL], [LARGE], [SMALL, SMALL], [LARGE, b"", SMALL], [SMALL, b""]]
+        for slack in (-1000, -1, 0, 1)
+    ],
+    ids=lambda value: str([len(data) for data in value] if isinstance(value, list) else value),
+)
+def test_max_size(message: Message, slack: int) -> None:
+    """Messages around the limit are accepted or rejected like websockets, with its wording."""
+    max_size = len(b"".join(message)) + slack
+    wire = _reference_encode(reference.PerMessageDeflate(False, False, 15, 15), message)
+
+    def decode(extension: Any, decoder: Callable[[Any, Wire, int], Message]) -> Any:
+        def run() -> Any:
+            return decoder(extension, wire, max_size)
+
+        result = _outcome(run)
+        return result[:2] + result[3:] if result[0] == "raised" else result  # drop args
+
+    expected = decode(reference.PerMessageDeflate(False, False, 15, 15), _reference_decode)
+    assert decode(PerMessageDeflate(False, False, 15, 15), _compat_decode) == expected
+
+
+@pytest.mark.parametrize("data", [b"\xff\xff\xff\xff", b"\x07", TEXT[:3000]], ids=repr)
+def test_corrupt_data(data: bytes) -> None:
+    """Invalid deflate data is a protocol error."""
+    codec = PerMessageDeflate(False, False, 15, 15)
+    with pytest.raises(ProtocolError, match=r"^decompression failed$"):
+        codec.decode_frame(data, rsv1=True, fin=True, max_size=None)
+
+
+@pytest.mark.parametrize("frame_size", [2**20, 2**10, 100], ids=lambda size: f"{size}B")
+def test_deflate_bomb(frame_size: int) -> None:
+    """10 MiB of zeros in ~10 KiB don't make the decoder hold much more than the limit."""
+    max_size = 2**20
+    compressor = zlib.compressobj(wbits=-15)
+    bomb = compressor.compress(bytes(10 * 2**20)) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    assert len(bomb) < 20 * 2**10
+    frames = [bomb[start : start + frame_size] for start in range(0, len(bomb), frame_size)]
+    codec = PerMessageDeflate(False, False, 15, 15)
+    received = 0
+    tracemalloc.start()
+    try:
+        with pytest.raises(PayloadTooBig) as raised:
+            for index, data in enumerate(frames):
+                fin = index == len(frames) - 1
+                received += len(codec.decode_frame(data, rsv1=True, fin=fin, max_size=max_size))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert received <= max_size
+    assert raised.value.max_size == max_size
+    assert peak < 2 * max_size + 2**18
