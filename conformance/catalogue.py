@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import functools
 import json
 import pathlib
+import re
 import tomllib
 from typing import Any, Literal
 
@@ -35,6 +35,8 @@ class Difference:
 
     With ``expect`` set, the difference only applies when the run's trace
     mentions that string (e.g. the exception class an unsupported feature raises).
+    With ``paths`` set, it only applies when every differing trace path matches
+    one of them (list indices are written ``[*]``).
     """
 
     id: str
@@ -43,8 +45,11 @@ class Difference:
     reason: str
     feature: str | None = None
     expect: str | None = None
+    paths: tuple[str, ...] = ()
 
-    def applies(self, target: str, scenario: str, seed: str | None, actual: object) -> bool:
+    def applies(
+        self, target: str, scenario: str, seed: str | None, actual: object, diff: list[str]
+    ) -> bool:
         """Whether this difference covers ``target``'s trace on ``scenario``.
 
         Without scenario globs, it covers the scenarios tagged with its feature.
@@ -52,11 +57,23 @@ class Difference:
         if target not in self.targets:
             return False
         if self.scenarios:
-            if not any(fnmatch.fnmatchcase(scenario, pattern) for pattern in self.scenarios):
+            if not any(matches(pattern, scenario) for pattern in self.scenarios):
                 return False
         elif seed is None or seed != self.feature:
             return False
+        if self.paths:
+            differing = [INDEX.sub("[*]", line.partition(": ")[0]) for line in diff]
+            if not all(any(matches(p, path) for p in self.paths) for path in differing):
+                return False
         return self.expect is None or self.expect in json.dumps(actual)
+
+
+INDEX = re.compile(r"\[\d+\]")
+
+
+def matches(pattern: str, text: str) -> bool:
+    """Glob match where only ``*`` is special (any run of characters)."""
+    return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), text) is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,10 +116,17 @@ class Catalogue:
         )
         return self.differences + implied
 
-    def declared(self, target: str, scenario: str, seed: str | None, actual: object) -> str | None:
+    def declared(
+        self,
+        target: str,
+        scenario: str,
+        seed: str | None,
+        actual: object,
+        diff: list[str] | None = None,
+    ) -> str | None:
         """Id of the difference declaring ``target``'s trace on ``scenario``, or None."""
         for difference in self.all_differences():
-            if difference.applies(target, scenario, seed, actual):
+            if difference.applies(target, scenario, seed, actual, diff or []):
                 return difference.id
         return None
 

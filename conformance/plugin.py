@@ -138,7 +138,7 @@ class Conformance:
         diff = trace.compare(reference, actual)
         declared = None
         if diff:
-            declared = self.catalogue.declared(item.target.name, case.id, case.seed, actual)
+            declared = self.catalogue.declared(item.target.name, case.id, case.seed, actual, diff)
         status = "identical" if not diff else "declared" if declared else "different"
         self.record(
             item,

@@ -158,7 +158,8 @@ async def process_response_header(pair: Pair) -> Any:
 async def process_request_respond(pair: Pair) -> Any:
     """process_request rejecting with connection.respond(403, ...)."""
     async with pair.serve(hold, process_request=reject_forbidden) as url:
-        return await open_and_close(pair, url)
+        outcome = await open_and_close(pair, url)
+    return {"connect": outcome, "logged": pair.logged_errors()}
 
 
 @scenario("serve", seed="async-process-hooks")
