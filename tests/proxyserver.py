@@ -1,18 +1,30 @@
-"""Run pproxy, a real HTTP and SOCKS proxy server, on 127.0.0.1 in a child process."""
+"""
+Peers for the network tests of ``connect()``: pproxy, a real HTTP and SOCKS proxy server, in a
+child process; scripted proxies; and a message exchange run with websockets and with compat.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 HANDLER_TIMEOUT = 10.0
+EXCHANGE_TIMEOUT = 10.0
+OPEN_TIMEOUT = 5.0
+ECHO = ("echo", "hello")
+
+#: What a connection attempt came to: :data:`ECHO`, or the :func:`summary` of an exception.
+Outcome = tuple[str | int | None, ...]
 SOCKS5_ADDRESS_TYPES = {1: "ipv4", 3: "domain", 4: "ipv6"}
 
 # pproxy installs uvloop when it can, then fails to get an event loop from it: hide uvloop.
@@ -182,3 +194,38 @@ def socks_proxy(version: int, requests: list[tuple[str, str, int]]) -> Handler:
         await writer.drain()
 
     return handle
+
+
+def summary(exc: Exception) -> Outcome:
+    """
+    Reduce ``exc`` to its class name and message. A certificate verification error is reduced to
+    its OpenSSL verification code and reason: its message depends on the TLS implementation.
+    """
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return ("raised", type(exc).__name__, exc.verify_code, exc.reason)
+    return ("raised", type(exc).__name__, str(exc))
+
+
+async def exchange(root: str, uri: str, **kwargs: Any) -> Outcome:
+    """
+    Connect to the echo server at ``uri`` with the ``connect()`` of ``root`` (``"websockets"``
+    or ``"compat"``) and exchange a message; return :data:`ECHO` or the :func:`summary` of the
+    exception raised.
+    """
+    client = importlib.import_module(f"{root}.asyncio.client")
+    kwargs.setdefault("open_timeout", OPEN_TIMEOUT)
+    try:
+        async with asyncio.timeout(EXCHANGE_TIMEOUT):
+            async with client.connect(uri, **kwargs) as websocket:
+                await websocket.send("hello")
+                return ("echo", await websocket.recv())
+    except Exception as exc:
+        return summary(exc)
+
+
+async def differential(uri: str, **kwargs: Any) -> Outcome:
+    """Run :func:`exchange` with websockets then compat; assert the outcomes match; return it."""
+    expected = await exchange("websockets", uri, **kwargs)
+    actual = await exchange("compat", uri, **kwargs)
+    assert actual == expected, f"\ncompat:     {actual!r}\nwebsockets: {expected!r}"
+    return expected

@@ -9,7 +9,6 @@ import asyncio
 import importlib
 import os
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
@@ -17,10 +16,20 @@ from websockets.asyncio.server import ServerConnection, serve
 from compat.asyncio.socks import connect_through_proxy
 from compat.exceptions import UnsupportedFeature
 from compat.uri import parse_proxy, parse_uri
-from tests.proxyserver import echo, free_port, http_proxy, pproxy, silent, socks_proxy, tcp_server
+from tests.proxyserver import (
+    ECHO,
+    Outcome,
+    differential,
+    echo,
+    free_port,
+    http_proxy,
+    pproxy,
+    silent,
+    socks_proxy,
+    tcp_server,
+)
 
 TIMEOUT = 10.0
-OPEN_TIMEOUT = 5.0
 USER, PASSWORD, USER_ID = "user", "pass", "alice"
 SOCKS_FAILURE = ("raised", "ProxyError", "failed to connect to SOCKS proxy")
 
@@ -56,36 +65,11 @@ async def server_port() -> AsyncIterator[int]:
         yield server.sockets[0].getsockname()[1]
 
 
-async def exchange(root: str, uri: str, **kwargs: Any) -> tuple[str, ...]:
-    """
-    Connect to ``uri`` with the ``connect()`` of ``root`` (websockets or compat) and exchange a
-    message; return ``("echo", reply)`` or ``("raised", exception class name, str)``.
-    """
-    client = importlib.import_module(f"{root}.asyncio.client")
-    kwargs.setdefault("open_timeout", OPEN_TIMEOUT)
-    try:
-        async with asyncio.timeout(TIMEOUT):
-            async with client.connect(uri, **kwargs) as websocket:
-                await websocket.send("hello")
-                return ("echo", await websocket.recv())
-    except Exception as exc:
-        return ("raised", type(exc).__name__, str(exc))
-
-
-async def differential(uri: str, **kwargs: Any) -> tuple[str, ...]:
-    """Run :func:`exchange` with websockets then compat; assert the outcomes match; return it."""
-    expected = await exchange("websockets", uri, **kwargs)
-    actual = await exchange("compat", uri, **kwargs)
-    assert actual == expected, f"\ncompat:     {actual!r}\nwebsockets: {expected!r}"
-    return expected
-
-
-ECHO = ("echo", "hello")
 CREDENTIALS = f"{USER}:{PASSWORD}@"
 
 # Proxy address with the port of a pproxy from the proxies fixture, and the outcome: an echo or
 # the name of the exception raised.
-PPROXY_CASES: dict[str, tuple[str, tuple[str, ...] | str]] = {
+PPROXY_CASES: dict[str, tuple[str, Outcome | str]] = {
     "http": ("http://127.0.0.1:{open}", ECHO),
     "socks4": ("socks4://127.0.0.1:{open}", ECHO),
     "socks4a": ("socks4a://127.0.0.1:{open}", ECHO),
@@ -108,7 +92,7 @@ PPROXY_CASES: dict[str, tuple[str, tuple[str, ...] | str]] = {
 }
 
 
-def check_outcome(outcome: tuple[str, ...], expected: tuple[str, ...] | str) -> None:
+def check_outcome(outcome: Outcome, expected: Outcome | str) -> None:
     """Assert that ``outcome`` is ``expected``, given as an outcome or an exception class name."""
     if isinstance(expected, str):
         assert outcome[:2] == ("raised", expected), outcome
@@ -162,7 +146,7 @@ async def test_environment(
     server_port: int,
     environment: dict[str, str],
     proxy: str | bool | None,
-    expected: tuple[str, ...] | str,
+    expected: Outcome | str,
 ) -> None:
     """``proxy=True`` reads ``*_proxy`` and ``no_proxy``; ``proxy=None`` or an address overrides."""
     for name, value in environment.items():
