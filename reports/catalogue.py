@@ -1,0 +1,32 @@
+"""Read the conformance catalogue: features, declared differences, unsupported API names."""
+
+from __future__ import annotations
+
+import pathlib
+import tomllib
+from typing import Any
+
+__all__ = ["DEFAULT", "read_catalogue"]
+
+DEFAULT = pathlib.Path(__file__).resolve().parent.parent / "conformance" / "catalogue.toml"
+
+_SECTIONS = {"feature": "features", "difference": "differences", "api": "apis"}
+
+
+def read_catalogue(path: pathlib.Path) -> tuple[dict[str, list[dict[str, Any]]] | None, str | None]:
+    """The catalogue's entries by section, or None and the reason it can't be read.
+
+    The TOML is parsed directly so that the report renders without importing the
+    suite; its layout is documented at the top of catalogue.toml.
+    """
+    try:
+        with path.open("rb") as file:
+            raw = tomllib.load(file)
+    except FileNotFoundError:
+        return None, f"{path.name} not found"
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return None, f"{path.name} unreadable: {exc}"
+    return {
+        key: [entry for entry in raw.get(section, []) if isinstance(entry, dict)]
+        for section, key in _SECTIONS.items()
+    }, None

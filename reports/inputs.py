@@ -1,0 +1,61 @@
+"""Read the result files of one run, tolerating missing or malformed ones."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+from typing import Any
+
+__all__ = ["INPUTS", "Input", "read_inputs"]
+
+#: Result files the report reads: name, path relative to the source folder, schema.
+INPUTS: dict[str, tuple[str, str]] = {
+    "conformance": ("results/conformance.json", "compat-conformance/1"),
+    "surface": ("results/surface.json", "compat-surface/1"),
+    "autobahn": ("autobahn/summary.json", "compat-autobahn/1"),
+    "hypothesis": ("results/hypothesis.json", "compat-hypothesis/1"),
+    "bench": ("results/bench.json", "compat-bench/1"),
+    "reliability": ("results/reliability.json", "compat-reliability/1"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Input:
+    """One result file: its data when it exists and has the expected schema."""
+
+    name: str
+    path: str
+    schema: str
+    data: dict[str, Any] | None
+    error: str | None
+
+    def summary(self) -> dict[str, Any]:
+        """What the report records about this input."""
+        return {
+            "path": self.path,
+            "schema": self.schema,
+            "present": self.data is not None,
+            "error": self.error,
+        }
+
+
+def read_input(source: pathlib.Path, name: str) -> Input:
+    """Load one result file; a missing file is "not run", a bad one is an error."""
+    relative, schema = INPUTS[name]
+    path = source / relative
+    if not path.exists():
+        return Input(name, relative, schema, None, None)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return Input(name, relative, schema, None, f"unreadable: {exc}")
+    if not isinstance(data, dict) or data.get("schema") != schema:
+        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        return Input(name, relative, schema, None, f"expected schema {schema}, found {found}")
+    return Input(name, relative, schema, data, None)
+
+
+def read_inputs(source: pathlib.Path) -> dict[str, Input]:
+    """Load every result file under ``source``."""
+    return {name: read_input(source, name) for name in INPUTS}

@@ -1,0 +1,387 @@
+"""Turn the result files of one run into the report's data ("compat-report/1")."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import pathlib
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from .inputs import Input
+
+__all__ = ["SCHEMA", "build"]
+
+SCHEMA = "compat-report/1"
+
+REFERENCE = "websockets"
+RAW_PICOWS = "picows"
+
+#: Run statuses from best to worst; a scenario's result for a target is its worst run.
+STATUSES = ("identical", "declared", "different", "error")
+
+AUTOBAHN_VERDICTS = ("OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED")
+
+
+def worst(statuses: list[str]) -> str:
+    """The worst of some run statuses; unknown statuses count as errors."""
+    ranks = [STATUSES.index(s) if s in STATUSES else len(STATUSES) - 1 for s in statuses]
+    return STATUSES[max(ranks)]
+
+
+def natural_key(text: str) -> list[tuple[int, int | str]]:
+    """Sort key ordering "1.2.10" after "1.2.9"."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text)]
+
+
+def differs(statuses: Iterable[str]) -> bool:
+    """Whether any of these statuses departs from the reference's behaviour."""
+    return any(status not in ("baseline", "identical") for status in statuses)
+
+
+def scenario_results(scenario: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each target's result on a scenario: worst status and the runs behind it."""
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for run in scenario.get("runs", []):
+        runs.setdefault(run.get("target", "?"), []).append(
+            {
+                "client": run.get("client"),
+                "server": run.get("server"),
+                "status": run.get("status"),
+                "declared": run.get("declared"),
+                "diff": list(run.get("diff") or []),
+            }
+        )
+    results = {}
+    for target, target_runs in runs.items():
+        compared = [r["status"] for r in target_runs if r["status"] != "baseline"]
+        if compared:
+            status = worst(compared)
+        elif all(r["status"] == "baseline" for r in target_runs):
+            status = "baseline"
+        else:
+            status = "error"
+        declared = sorted({r["declared"] for r in target_runs if r["declared"]})
+        results[target] = {"status": status, "declared": declared, "runs": target_runs}
+    return results
+
+
+def build_scenarios(conformance: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every scenario with its per-target results."""
+    scenarios = []
+    for scenario in (conformance or {}).get("scenarios", []):
+        results = scenario_results(scenario)
+        scenarios.append(
+            {
+                "id": scenario.get("id"),
+                "feature": scenario.get("feature"),
+                "seed": scenario.get("seed"),
+                "title": scenario.get("title"),
+                "sides": scenario.get("sides"),
+                "results": results,
+                "differs": differs(r["status"] for r in results.values()),
+            }
+        )
+    return scenarios
+
+
+def build_targets(
+    conformance: dict[str, Any] | None, autobahn: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Targets of the run: those of the conformance suite, else those Autobahn exercised."""
+    if conformance is not None:
+        return [
+            {
+                "name": target.get("name"),
+                "role": target.get("role"),
+                "version": target.get("version"),
+                "available": target.get("available", True),
+                "error": target.get("error"),
+            }
+            for target in conformance.get("targets", [])
+        ]
+    names = sorted({run.get("target") for run in (autobahn or {}).get("runs", [])} - {None})
+    return [
+        {
+            "name": name,
+            "role": "reference" if name == REFERENCE else None,
+            "version": None,
+            "available": True,
+            "error": None,
+        }
+        for name in names
+    ]
+
+
+def build_headline(
+    targets: list[dict[str, Any]],
+    scenarios: list[dict[str, Any]],
+    conformance: dict[str, Any] | None,
+    autobahn: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """One verdict per non-reference target."""
+    headline = []
+    for target in targets:
+        name = target["name"]
+        if target["role"] == "reference":
+            continue
+        counts = Counter(s["results"][name]["status"] for s in scenarios if name in s["results"])
+        total = sum(counts.values())
+        failed = {
+            run.get("mode"): (run.get("counts") or {}).get("FAILED", 0)
+            for run in (autobahn or {}).get("runs", [])
+            if run.get("target") == name
+        }
+        entry: dict[str, Any] = {
+            "target": name,
+            "role": target["role"],
+            "available": target["available"],
+            "error": target["error"],
+            "conformance": None,
+            "autobahn_failed": failed if autobahn is not None else None,
+        }
+        if conformance is not None and target["available"]:
+            entry["conformance"] = {
+                "scenarios": total,
+                **{status: counts.get(status, 0) for status in STATUSES},
+                "runs": (conformance.get("summary") or {}).get(name),
+            }
+        entry["verdict"] = verdict(entry)
+        entry["ok"] = bool(
+            entry["conformance"]
+            and entry["conformance"]["different"] == 0
+            and entry["conformance"]["error"] == 0
+            and not any(failed.values())
+        )
+        headline.append(entry)
+    return headline
+
+
+def verdict(entry: dict[str, Any]) -> str:
+    """One sentence readable at a glance."""
+    name = entry["target"]
+    if not entry["available"]:
+        return f"{name}: not available ({entry['error']})"
+    result = entry["conformance"]
+    if result is None:
+        return f"{name}: conformance not run"
+    text = (
+        f"{name}: drop-in for {result['identical']}/{result['scenarios']} scenarios, "
+        f"{result['declared']} declared differences, {result['different']} undeclared differences"
+    )
+    if result["error"]:
+        text += f", {result['error']} errors"
+    return text
+
+
+def scenario_matches(scenario: dict[str, Any], feature_id: str) -> bool:
+    """Whether a scenario proves a feature, by its seed or feature tag."""
+    tag = scenario.get("feature") or ""
+    seeded = scenario.get("seed") == feature_id
+    return seeded or tag == feature_id or tag.startswith(feature_id + ".")
+
+
+def build_features(
+    catalogue: dict[str, list[dict[str, Any]]] | None,
+    scenarios: list[dict[str, Any]],
+) -> list[dict[str, Any]] | None:
+    """Catalogue features with the scenarios that prove them and their results."""
+    if catalogue is None:
+        return None
+    features = []
+    for feature in catalogue["features"]:
+        fid = feature.get("id", "")
+        proving = [s for s in scenarios if scenario_matches(s, fid)]
+        statuses: dict[str, list[str]] = {}
+        for scenario in proving:
+            for target, result in scenario["results"].items():
+                statuses.setdefault(target, []).append(result["status"])
+        results = {
+            target: "baseline"
+            if all(v == "baseline" for v in values)
+            else worst([v for v in values if v != "baseline"])
+            for target, values in statuses.items()
+        }
+        features.append(
+            {
+                "id": fid,
+                "status": feature.get("status"),
+                "seed": feature.get("seed"),
+                "description": feature.get("description"),
+                "error": feature.get("error"),
+                "alternative": feature.get("alternative"),
+                "targets": list(feature.get("targets", [])),
+                "differences": [
+                    {
+                        "id": d.get("id"),
+                        "targets": list(d.get("targets", [])),
+                        "reason": d.get("reason"),
+                    }
+                    for d in catalogue["differences"]
+                    if d.get("feature") == fid
+                ],
+                "scenarios": [s["id"] for s in proving],
+                "results": results,
+                "differs": feature.get("status") != "supported" or differs(results.values()),
+            }
+        )
+    return features
+
+
+def build_surface(surface: dict[str, Any] | None) -> dict[str, Any] | None:
+    """API-surface entries and their counts by status."""
+    if surface is None:
+        return None
+    entries = sorted(surface.get("entries", []), key=lambda e: natural_key(str(e.get("name"))))
+    return {"counts": dict(Counter(e.get("status") for e in entries)), "entries": entries}
+
+
+def build_autobahn(
+    autobahn: dict[str, Any] | None, source: pathlib.Path, output: pathlib.Path
+) -> dict[str, Any] | None:
+    """Autobahn runs with per-case links relative to the HTML file."""
+    if autobahn is None:
+        return None
+    base = pathlib.Path(os.path.relpath(source / "autobahn", output)).as_posix()
+
+    def link(path: str | None) -> str | None:
+        return f"{base}/{path}" if path else None
+
+    runs = []
+    for run in autobahn.get("runs", []):
+        cases = run.get("cases") or {}
+        runs.append(
+            {
+                "mode": run.get("mode"),
+                "target": run.get("target"),
+                "runner": run.get("runner"),
+                "total": run.get("total"),
+                "counts": {v: (run.get("counts") or {}).get(v, 0) for v in AUTOBAHN_VERDICTS},
+                "failed": list(run.get("failed") or []),
+                "excluded": dict(run.get("excluded") or {}),
+                "seconds": run.get("seconds"),
+                "index": link(run.get("index")),
+                "cases": [
+                    {
+                        "id": case_id,
+                        "behavior": case.get("behavior"),
+                        "behaviorClose": case.get("behaviorClose"),
+                        "duration": case.get("duration"),
+                        "report": link(case.get("report")),
+                    }
+                    for case_id, case in sorted(cases.items(), key=lambda kv: natural_key(kv[0]))
+                ],
+            }
+        )
+    return {"runs": runs}
+
+
+def build_hypothesis(hypothesis: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Hypothesis properties and per-target totals."""
+    if hypothesis is None:
+        return None
+    properties = list(hypothesis.get("properties", []))
+    totals: dict[str, dict[str, int]] = {}
+    for prop in properties:
+        total = totals.setdefault(
+            prop.get("target", "?"), {"properties": 0, "examples": 0, "failures": 0}
+        )
+        total["properties"] += 1
+        total["examples"] += int(prop.get("examples") or 0)
+        total["failures"] += int(prop.get("failures") or 0)
+    return {"profile": hypothesis.get("profile"), "totals": totals, "properties": properties}
+
+
+def speedup(value: float | None, base: float | None, higher_is_better: bool) -> float | None:
+    """How many times better ``value`` is than ``base`` (above 1 means better)."""
+    if not value or not base:
+        return None
+    return value / base if higher_is_better else base / value
+
+
+def build_bench(bench: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Benchmark medians with speedups versus websockets and raw picows."""
+    if bench is None:
+        return None
+    cases = []
+    for case in bench.get("cases", []):
+        hib = bool(case.get("higher_is_better"))
+        results = case.get("results") or {}
+        medians = {target: r.get("median") for target, r in results.items()}
+        cases.append(
+            {
+                "case": case.get("case"),
+                "group": case.get("group"),
+                "loop": case.get("loop"),
+                "unit": case.get("unit"),
+                "higher_is_better": hib,
+                "results": {
+                    target: {
+                        "median": r.get("median"),
+                        "min": r.get("min"),
+                        "max": r.get("max"),
+                        "samples": len(r.get("samples") or []),
+                        "vs_websockets": speedup(r.get("median"), medians.get(REFERENCE), hib),
+                        "vs_picows": speedup(r.get("median"), medians.get(RAW_PICOWS), hib),
+                    }
+                    for target, r in results.items()
+                },
+            }
+        )
+    return {"machine": bench.get("machine") or {}, "rounds": bench.get("rounds"), "cases": cases}
+
+
+def build_reliability(reliability: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Reliability figures per target, with mismatches against the reference counted."""
+    if reliability is None:
+        return None
+    targets = {}
+    for name, data in (reliability.get("targets") or {}).items():
+        checks = list(data.get("faults") or []) + list(data.get("hostile") or [])
+        targets[name] = {
+            "load": data.get("load") or {},
+            "integrity": data.get("integrity") or {},
+            "leaks": data.get("leaks") or {},
+            "faults": list(data.get("faults") or []),
+            "hostile": list(data.get("hostile") or []),
+            "mismatches": sum(1 for c in checks if c.get("matches_reference") is False),
+        }
+    return {"variant": reliability.get("variant"), "targets": targets}
+
+
+def build(
+    inputs: dict[str, Input],
+    catalogue: dict[str, list[dict[str, Any]]] | None,
+    catalogue_error: str | None,
+    source: pathlib.Path,
+    output: pathlib.Path,
+) -> dict[str, Any]:
+    """The whole report as plain JSON-serialisable data."""
+    data = {name: item.data for name, item in inputs.items()}
+    conformance = data["conformance"]
+    scenarios = build_scenarios(conformance)
+    targets = build_targets(conformance, data["autobahn"])
+    return {
+        "schema": SCHEMA,
+        "generated": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "inputs": {name: item.summary() for name, item in inputs.items()},
+        "environment": (conformance or {}).get("environment"),
+        "conformance_run": (
+            {"started": conformance.get("started"), "finished": conformance.get("finished")}
+            if conformance is not None
+            else None
+        ),
+        "targets": targets,
+        "headline": build_headline(targets, scenarios, conformance, data["autobahn"]),
+        "catalogue_error": catalogue_error,
+        "features": build_features(catalogue, scenarios),
+        "unsupported_apis": catalogue["apis"] if catalogue is not None else None,
+        "scenarios": scenarios,
+        "surface": build_surface(data["surface"]),
+        "autobahn": build_autobahn(data["autobahn"], source, output),
+        "hypothesis": build_hypothesis(data["hypothesis"]),
+        "bench": build_bench(data["bench"]),
+        "reliability": build_reliability(data["reliability"]),
+    }

@@ -1,0 +1,428 @@
+"""The HTML report renders every result file, offline, with the numbers of the run."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+from typing import Any
+
+from reports import render
+from reports.model import SCHEMA
+
+CATALOGUE = """
+[[feature]]
+id = "router"
+status = "unsupported"
+error = "UnsupportedFeature"
+alternative = "route from websocket.request.path"
+targets = ["compat"]
+seed = "websockets.asyncio.router.route() and the router classes."
+
+[[feature]]
+id = "close"
+status = "supported"
+description = "Closing handshake, close codes and reasons"
+
+[[difference]]
+id = "close.reason-wording"
+targets = ["picows.websockets"]
+scenarios = ["close.*"]
+reason = "Close reasons are worded differently"
+feature = "close"
+
+[[api]]
+name = "websockets.asyncio.router.route"
+status = "raises"
+feature = "router"
+"""
+
+TARGETS = [
+    {"name": "websockets", "root": "websockets", "role": "reference", "version": "17.4"},
+    {"name": "compat", "root": "compat", "role": "subject", "version": "0.1.0"},
+    {"name": "picows.websockets", "root": "picows.websockets", "role": "peer", "version": "2.3.1"},
+]
+
+
+def run(
+    target: str, status: str, declared: str | None = None, diff: list[str] | None = None
+) -> dict[str, Any]:
+    """One run of a scenario where ``target`` plays both sides."""
+    return {
+        "client": target,
+        "server": target,
+        "target": target,
+        "status": status,
+        "declared": declared,
+        "diff": diff or [],
+        "trace": {},
+        "reference_trace": None,
+        "seconds": 0.01,
+    }
+
+
+def scenario(ident: str, feature: str, seed: str | None, compat: str, peer: str) -> dict[str, Any]:
+    """A scenario with a baseline and one run per other target."""
+    return {
+        "id": ident,
+        "feature": feature,
+        "seed": seed,
+        "title": f"title of {ident}",
+        "sides": "both",
+        "runs": [
+            run("websockets", "baseline"),
+            run("compat", compat, "unsupported.router" if compat == "declared" else None),
+            run(
+                "picows.websockets",
+                peer,
+                diff=["$.close.code: 1000 != 1006"] * (peer != "identical"),
+            ),
+        ],
+    }
+
+
+def autobahn_run(target: str, mode: str, failed: list[str]) -> dict[str, Any]:
+    """An Autobahn run of three cases."""
+    cases = {
+        case: {
+            "behavior": "FAILED" if case in failed else "OK",
+            "behaviorClose": "OK",
+            "duration": 3,
+            "report": f"{mode}/{target}/case_{case.replace('.', '_')}.html",
+        }
+        for case in ("1.1.1", "1.1.2", "9.1.10")
+    }
+    return {
+        "mode": mode,
+        "target": target,
+        "runner": "kosoku",
+        "total": 3,
+        "counts": {
+            "OK": 3 - len(failed),
+            "NON-STRICT": 0,
+            "INFORMATIONAL": 0,
+            "UNIMPLEMENTED": 0,
+            "FAILED": len(failed),
+        },
+        "failed": failed,
+        "excluded": {"12.1.1": "compression cases excluded"},
+        "seconds": 12.5,
+        "index": f"{mode}/index.html",
+        "cases": cases,
+    }
+
+
+def write_json(path: pathlib.Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def write_fixtures(root: pathlib.Path) -> pathlib.Path:
+    """Write small result files of every kind under ``root``; return the catalogue path."""
+    root.mkdir(parents=True, exist_ok=True)
+    catalogue = root / "catalogue.toml"
+    catalogue.write_text(CATALOGUE, encoding="utf-8")
+    write_json(
+        root / "results" / "conformance.json",
+        {
+            "schema": "compat-conformance/1",
+            "started": "2026-01-02T03:04:05+00:00",
+            "finished": "2026-01-02T03:05:06+00:00",
+            "environment": {
+                "python": "3.11.7",
+                "implementation": "CPython",
+                "platform": "Linux-fixture-x86_64",
+                "picows": "2.3.1",
+                "websockets": "17.4",
+                "compat": "0.1.0",
+                "git_commit": "abcdef1234567890",
+                "date": "2026-01-02",
+            },
+            "targets": [{**t, "available": True, "error": None} for t in TARGETS],
+            "scenarios": [
+                scenario("close.normal", "close", None, "identical", "identical"),
+                scenario("close.custom-code", "close", None, "identical", "declared"),
+                scenario("router.route", "router", "router", "declared", "different"),
+                scenario("send.text", "send", None, "identical", "error"),
+            ],
+            "summary": {
+                "compat": {"identical": 9, "declared": 3, "different": 0, "error": 0},
+                "picows.websockets": {"identical": 5, "declared": 3, "different": 3, "error": 1},
+            },
+        },
+    )
+    write_json(
+        root / "results" / "surface.json",
+        {
+            "schema": "compat-surface/1",
+            "entries": [
+                {
+                    "name": "websockets.asyncio.client.connect",
+                    "kind": "function",
+                    "status": "compatible",
+                    "detail": None,
+                },
+                {
+                    "name": "websockets.asyncio.router.route",
+                    "kind": "function",
+                    "status": "declared-unsupported",
+                    "detail": "raises UnsupportedFeature",
+                },
+                {
+                    "name": "websockets.asyncio.client.process_exception",
+                    "kind": "function",
+                    "status": "missing",
+                    "detail": "not exported",
+                },
+            ],
+        },
+    )
+    write_json(
+        root / "autobahn" / "summary.json",
+        {
+            "schema": "compat-autobahn/1",
+            "runs": [
+                autobahn_run("compat", "client", []),
+                autobahn_run("compat", "server", []),
+                autobahn_run("picows.websockets", "client", ["9.1.10"]),
+            ],
+        },
+    )
+    write_json(
+        root / "results" / "hypothesis.json",
+        {
+            "schema": "compat-hypothesis/1",
+            "profile": "ci",
+            "properties": [
+                {
+                    "name": "roundtrip_text",
+                    "target": "compat",
+                    "examples": 1234,
+                    "failures": 0,
+                    "counterexample": None,
+                    "seconds": 4.5,
+                },
+                {
+                    "name": "roundtrip_binary",
+                    "target": "picows.websockets",
+                    "examples": 567,
+                    "failures": 1,
+                    "counterexample": "b'\\x00' * 70000",
+                    "seconds": 2.25,
+                },
+            ],
+        },
+    )
+    write_json(
+        root / "results" / "bench.json",
+        {
+            "schema": "compat-bench/1",
+            "machine": {"cpu": "fixture cpu", "cores": 2},
+            "rounds": 7,
+            "cases": [
+                {
+                    "case": "echo-64B",
+                    "group": "throughput",
+                    "loop": "uvloop",
+                    "unit": "msg/s",
+                    "higher_is_better": True,
+                    "results": {
+                        "websockets": {
+                            "median": 20000.0,
+                            "min": 19000.0,
+                            "max": 21000.0,
+                            "samples": [1],
+                        },
+                        "compat": {
+                            "median": 50000.0,
+                            "min": 48000.0,
+                            "max": 52000.0,
+                            "samples": [1],
+                        },
+                        "picows": {
+                            "median": 62500.0,
+                            "min": 60000.0,
+                            "max": 65000.0,
+                            "samples": [1],
+                        },
+                    },
+                },
+                {
+                    "case": "latency-rtt",
+                    "group": "latency",
+                    "loop": "asyncio",
+                    "unit": "µs",
+                    "higher_is_better": False,
+                    "results": {
+                        "websockets": {
+                            "median": 90.0,
+                            "min": 80.0,
+                            "max": 100.0,
+                            "samples": [1, 2],
+                        },
+                        "compat": {"median": 45.0, "min": 40.0, "max": 50.0, "samples": [1, 2]},
+                    },
+                },
+            ],
+        },
+    )
+    write_json(
+        root / "results" / "reliability.json",
+        {
+            "schema": "compat-reliability/1",
+            "variant": "quick",
+            "targets": {
+                "compat": {
+                    "load": {"connections": 321, "messages": 98765},
+                    "integrity": {"corrupted": 0},
+                    "faults": [
+                        {
+                            "name": "peer-resets",
+                            "outcome": "ConnectionClosedError",
+                            "matches_reference": True,
+                        }
+                    ],
+                    "hostile": [
+                        {
+                            "name": "slowloris",
+                            "outcome": "timeout-closed",
+                            "matches_reference": False,
+                        }
+                    ],
+                    "leaks": {"fds": 0, "tasks": 0},
+                },
+            },
+        },
+    )
+    return catalogue
+
+
+def rendered(tmp_path: pathlib.Path) -> tuple[str, dict[str, Any]]:
+    source, output = tmp_path / "in", tmp_path / "out"
+    catalogue = write_fixtures(source)
+    html = render(source, output, catalogue).read_text(encoding="utf-8")
+    data = json.loads((output / "compatibility.json").read_text(encoding="utf-8"))
+    return html, data
+
+
+def test_headline_verdict_per_target(tmp_path: pathlib.Path) -> None:
+    html, data = rendered(tmp_path)
+    assert (
+        "compat: drop-in for 3/4 scenarios, 1 declared differences, 0 undeclared differences"
+        in html
+    )
+    assert (
+        "picows.websockets: drop-in for 1/4 scenarios, 1 declared differences, "
+        "1 undeclared differences, 1 errors" in html
+    )
+    headline = {h["target"]: h for h in data["headline"]}
+    assert set(headline) == {"compat", "picows.websockets"}
+    assert headline["compat"]["ok"] is True
+    assert headline["picows.websockets"]["ok"] is False
+    assert headline["compat"]["autobahn_failed"] == {"client": 0, "server": 0}
+    assert headline["picows.websockets"]["autobahn_failed"] == {"client": 1}
+    assert headline["compat"]["conformance"]["runs"]["identical"] == 9
+
+
+def test_features_link_scenarios(tmp_path: pathlib.Path) -> None:
+    html, data = rendered(tmp_path)
+    features = {f["id"]: f for f in data["features"]}
+    assert features["router"]["scenarios"] == ["router.route"]
+    assert features["router"]["results"] == {
+        "websockets": "baseline",
+        "compat": "declared",
+        "picows.websockets": "different",
+    }
+    assert features["close"]["scenarios"] == ["close.normal", "close.custom-code"]
+    assert features["close"]["differences"][0]["id"] == "close.reason-wording"
+    assert "websockets.asyncio.router.route() and the router classes." in html
+    assert 'href="#scenario-router.route"' in html
+    assert "route from websocket.request.path" in html
+    assert "$.close.code: 1000 != 1006" in html
+
+
+def test_every_section_shows_its_numbers(tmp_path: pathlib.Path) -> None:
+    html, _ = rendered(tmp_path)
+    for text in [
+        "websockets.asyncio.client.process_exception",  # surface
+        "roundtrip_text",
+        "1234",
+        "567",
+        "b&#39;\\x00&#39; * 70000",  # hypothesis
+        ">2.50\u00d7<",  # bench: compat vs websockets, 50000 / 20000
+        ">0.80\u00d7<",  # bench: compat vs picows, 50000 / 62500
+        ">2.00\u00d7<",  # latency: 90 / 45, lower is better
+        "321",
+        "98765",
+        "slowloris",
+        "Variant <code>quick</code>",  # reliability
+        "Linux-fixture-x86_64",
+        "abcdef1234567890",
+        "17.4",
+        "2.3.1",  # environment
+        "compression cases excluded",
+        "12.50 s",  # autobahn
+    ]:
+        assert text in html, text
+    assert "Not run." not in html
+
+
+def test_autobahn_cells_link_case_reports(tmp_path: pathlib.Path) -> None:
+    html, data = rendered(tmp_path)
+    run = data["autobahn"]["runs"][2]
+    assert [case["id"] for case in run["cases"]] == ["1.1.1", "1.1.2", "9.1.10"]
+    assert 'href="../in/autobahn/client/picows.websockets/case_9_1_10.html"' in html
+    assert 'class="cell ab-failed"' in html
+
+
+def test_no_external_resources(tmp_path: pathlib.Path) -> None:
+    html, _ = rendered(tmp_path)
+    links = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", html)
+    assert links
+    assert not [link for link in links if re.match(r"(?i)(https?:)?//", link)]
+    assert "<link" not in html
+    assert not re.search(r"<script[^>]+src", html)
+
+
+def test_json_schema(tmp_path: pathlib.Path) -> None:
+    _, data = rendered(tmp_path)
+    assert data["schema"] == SCHEMA == "compat-report/1"
+    assert set(data) == {
+        "schema",
+        "generated",
+        "inputs",
+        "environment",
+        "conformance_run",
+        "targets",
+        "headline",
+        "catalogue_error",
+        "features",
+        "unsupported_apis",
+        "scenarios",
+        "surface",
+        "autobahn",
+        "hypothesis",
+        "bench",
+        "reliability",
+    }
+    assert all(i["present"] for i in data["inputs"].values())
+
+
+def test_missing_results_say_not_run(tmp_path: pathlib.Path) -> None:
+    html = render(tmp_path / "empty", tmp_path / "out", tmp_path / "none.toml").read_text()
+    data = json.loads((tmp_path / "out" / "compatibility.json").read_text())
+    assert html.count("Not run.") == 9  # every section
+    assert "Catalogue unavailable: none.toml not found" in html
+    assert data["headline"] == [] and data["scenarios"] == []
+    assert data["bench"] is None and data["autobahn"] is None
+
+
+def test_wrong_schema_is_reported(tmp_path: pathlib.Path) -> None:
+    write_json(tmp_path / "results" / "bench.json", {"schema": "compat-bench/0", "cases": []})
+    html = render(tmp_path, tmp_path, tmp_path / "none.toml").read_text()
+    data = json.loads((tmp_path / "compatibility.json").read_text())
+    assert data["bench"] is None
+    assert (
+        data["inputs"]["bench"]["error"] == "expected schema compat-bench/1, found compat-bench/0"
+    )
+    assert "expected schema compat-bench/1, found compat-bench/0" in html
