@@ -16,6 +16,12 @@ def latency_shape(value: object) -> Any:
     return {"type": type(value).__name__, "non_negative": isinstance(value, float) and value >= 0}
 
 
+async def latency(pair: Pair, waiter: Any) -> Any:
+    """Shape of the latency a pong waiter resolves to, or the exception it raises."""
+    outcome = await pair.catch(waiter)
+    return latency_shape(outcome["result"]) if "result" in outcome else outcome
+
+
 async def pong_first_pings(conn: RawConnection, answer: int) -> list[Any]:
     """Read pings; answer the ``answer``-th one (1-based) with a pong; then close."""
     seen: list[Any] = []
@@ -36,10 +42,10 @@ async def ping_latency(pair: Pair) -> Any:
     async with pair.serve(hold) as url, pair.connect(url) as ws:
         before = ws.latency
         waiter = await ws.ping()
-        latency = await asyncio.wait_for(waiter, pair.timeout)
+        result = await latency(pair, waiter)
         return {
             "before": before,
-            "result": latency_shape(latency),
+            "result": result,
             "property": latency_shape(ws.latency),
             "property_positive": ws.latency > 0,
         }
@@ -62,7 +68,7 @@ async def ping_payloads(pair: Pair) -> Any:
         outcomes = []
         for data in (b"bin", "têxt", None):
             waiter = await ws.ping(data)
-            outcomes.append(latency_shape(await asyncio.wait_for(waiter, pair.timeout)))
+            outcomes.append(await latency(pair, waiter))
     return {"outcomes": outcomes, "peer_read": seen}
 
 
@@ -90,10 +96,7 @@ async def pong_acknowledges_earlier_pings(pair: Pair) -> Any:
     async with pair.serve_raw(script) as server, pair.connect(server.url) as ws:
         first = await ws.ping(b"one")
         second = await ws.ping(b"two")
-        results = [
-            latency_shape(await asyncio.wait_for(waiter, pair.timeout))
-            for waiter in (first, second)
-        ]
+        results = [await latency(pair, waiter) for waiter in (first, second)]
     return {"results": results, "peer_read": seen}
 
 
