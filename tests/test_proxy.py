@@ -14,10 +14,11 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from compat.asyncio.socks import connect_through_proxy
-from compat.exceptions import UnsupportedFeature
+from compat.exceptions import ProxyError, UnsupportedFeature
 from compat.uri import parse_proxy, parse_uri
 from tests.proxyserver import (
     ECHO,
+    Handler,
     Outcome,
     differential,
     echo,
@@ -328,3 +329,28 @@ async def test_https_proxy(proxy: str) -> None:
             await client.connect("ws://example.com/", proxy=proxy)
     assert raised.value.feature == "https:// proxies"
     assert raised.value.alternative == "use an http://, socks4:// or socks5:// proxy"
+
+
+def peer_recorder(peers: list[tuple[str, int]]) -> Handler:
+    """Record the address of each client, read its first request, then close the connection."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peers.append(writer.get_extra_info("peername"))
+        await reader.read(4096)
+
+    return handle
+
+
+@pytest.mark.parametrize("scheme", ["http", "socks4a", "socks5h"])
+async def test_local_addr(scheme: str) -> None:
+    """``local_addr`` binds the connection to the proxy."""
+    peers: list[tuple[str, int]] = []
+    local_addr = ("127.0.0.1", free_port())
+    async with tcp_server(peer_recorder(peers)) as port:
+        proxy = parse_proxy(f"{scheme}://127.0.0.1:{port}")
+        with pytest.raises(ProxyError):
+            async with asyncio.timeout(TIMEOUT):
+                await connect_through_proxy(
+                    proxy, parse_uri("ws://example.com/"), {"local_addr": local_addr}
+                )
+    assert peers == [local_addr]
