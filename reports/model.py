@@ -41,6 +41,12 @@ def differs(statuses: Iterable[str]) -> bool:
     return any(status not in ("baseline", "identical") for status in statuses)
 
 
+def overall(statuses: list[str]) -> str:
+    """A target's result over several runs or scenarios: its worst compared status."""
+    compared = [s for s in statuses if s != "baseline"]
+    return worst(compared) if compared else "baseline"
+
+
 def scenario_results(scenario: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each target's result on a scenario: worst status and the runs behind it."""
     runs: dict[str, list[dict[str, Any]]] = {}
@@ -56,13 +62,7 @@ def scenario_results(scenario: dict[str, Any]) -> dict[str, dict[str, Any]]:
         )
     results = {}
     for target, target_runs in runs.items():
-        compared = [r["status"] for r in target_runs if r["status"] != "baseline"]
-        if compared:
-            status = worst(compared)
-        elif all(r["status"] == "baseline" for r in target_runs):
-            status = "baseline"
-        else:
-            status = "error"
+        status = overall([r["status"] for r in target_runs])
         declared = sorted({r["declared"] for r in target_runs if r["declared"]})
         results[target] = {"status": status, "declared": declared, "runs": target_runs}
     return results
@@ -199,9 +199,7 @@ def build_features(
             for target, result in scenario["results"].items():
                 statuses.setdefault(target, []).append(result["status"])
         results = {
-            target: "baseline"
-            if all(v == "baseline" for v in values)
-            else worst([v for v in values if v != "baseline"])
+            target: {"status": overall(values), "counts": dict(Counter(values))}
             for target, values in statuses.items()
         }
         features.append(
@@ -224,7 +222,8 @@ def build_features(
                 ],
                 "scenarios": [s["id"] for s in proving],
                 "results": results,
-                "differs": feature.get("status") != "supported" or differs(results.values()),
+                "differs": feature.get("status") != "supported"
+                or differs(r["status"] for r in results.values()),
             }
         )
     return features

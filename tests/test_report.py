@@ -329,9 +329,13 @@ def test_features_link_scenarios(tmp_path: pathlib.Path) -> None:
     features = {f["id"]: f for f in data["features"]}
     assert features["router"]["scenarios"] == ["router.route"]
     assert features["router"]["results"] == {
-        "websockets": "baseline",
-        "compat": "declared",
-        "picows.websockets": "different",
+        "websockets": {"status": "baseline", "counts": {"baseline": 1}},
+        "compat": {"status": "declared", "counts": {"declared": 1}},
+        "picows.websockets": {"status": "different", "counts": {"different": 1}},
+    }
+    assert features["close"]["results"]["picows.websockets"] == {
+        "status": "declared",
+        "counts": {"identical": 1, "declared": 1},
     }
     assert features["close"]["scenarios"] == ["close.normal", "close.custom-code"]
     assert features["close"]["differences"][0]["id"] == "close.reason-wording"
