@@ -118,6 +118,12 @@ class Conformance:
     async def execute(self, item: Run) -> None:
         """Run one pairing, record its outcome, fail if the subject differs."""
         case = item.scenario
+        if not item.target.available:
+            message = f"target {item.target.name} unavailable: {item.target.error}"
+            self.record(item, status="error", diff=[message])
+            if item.target.role != "peer":
+                pytest.fail(message, pytrace=False)
+            return
         reference, reference_error = await self.reference_trace(case)
         if item.baseline:
             if reference_error is not None:

@@ -188,9 +188,14 @@ class Pair:
         script: raw.Script | None = None,
         respond: raw.Respond = raw.default_response,
     ) -> AsyncIterator[raw.RawServer]:
-        """Run a raw server (see :class:`raw.RawServer`); its ``url`` is ready to connect."""
+        """Run a raw server (see :class:`raw.RawServer`); its ``url`` is ready to connect.
+
+        An exception in the script is a harness failure: it is raised on exit.
+        """
         async with raw.RawServer(script, respond, self.timeout) as server:
             yield server
+        if server.errors:
+            raise RuntimeError(f"raw server script failed: {'; '.join(server.errors)}")
 
     @contextlib.asynccontextmanager
     async def connect_raw(self, url: str, **kwargs: Any) -> AsyncIterator[raw.RawClient]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .. import trace
@@ -50,15 +50,6 @@ class Recorder:
             async with asyncio.timeout(pair.timeout):
                 await self.done.wait()
         return self.result
-
-
-@contextlib.asynccontextmanager
-async def client_of_raw(
-    pair: Pair, script: Callable[[RawConnection], Awaitable[None]], **kwargs: Any
-) -> AsyncIterator[Any]:
-    """The client target connected to a raw server running ``script``."""
-    async with pair.serve_raw(script) as server, pair.connect(server.url, **kwargs) as ws:
-        yield ws
 
 
 async def frames_until_close(conn: RawConnection, answer_close: bool = True) -> list[Any]:

@@ -103,8 +103,6 @@ async def iteration_abrupt_eof(pair: Pair) -> Any:
 @scenario("recv", sides="both")
 async def concurrent_recv(pair: Pair) -> Any:
     """A second concurrent recv() raises ConcurrencyError; the first still gets the message."""
-    release = asyncio.Event()
-
     async def handler(ws: Any) -> None:
         await ws.recv()
         await ws.send("hello")
@@ -115,7 +113,6 @@ async def concurrent_recv(pair: Pair) -> Any:
         await asyncio.sleep(0.05)
         second = await pair.catch(ws.recv())
         streaming = await pair.catch(anext(aiter(ws.recv_streaming())))
-        release.set()
         await ws.send("go")
         return {"first": await first, "second": second, "streaming": streaming}
 
