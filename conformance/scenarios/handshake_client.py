@@ -208,3 +208,30 @@ async def sock_kwarg(pair: Pair) -> Any:
         async with pair.connect(f"ws://127.0.0.1:{port}/", sock=sock) as ws:
             state = trace.state(ws)
         return {"state": state, "closed": closed(ws)}
+
+
+@scenario("connect")
+async def reconnect_iteration(pair: Pair) -> Any:
+    """async for ws in connect(url) opens a new connection on each iteration."""
+    count = 0
+
+    async def handler(ws: Any) -> None:
+        nonlocal count
+        count += 1
+        await ws.send(str(count))
+        await hold(ws)
+
+    received = []
+    async with pair.serve(handler) as url:
+        connections = aiter(pair.client_module.connect(url, close_timeout=0.5))
+        try:
+            async for ws in connections:
+                received.append(await pair.catch(ws.recv()))
+                if len(received) == 3:
+                    break
+        finally:
+            # Close the last connection now rather than when the iterator is collected.
+            aclose = getattr(connections, "aclose", None)
+            if aclose is not None:
+                await aclose()
+    return received

@@ -131,3 +131,15 @@ async def handler_sees_server_side(pair: Pair) -> Any:
     recorder = Recorder(body)
     async with pair.serve(recorder) as url, pair.connect(url):
         return await recorder.wait(pair)
+
+
+@scenario("serve")
+async def broadcast_to_connections(pair: Pair) -> Any:
+    """broadcast(server.connections, message) reaches every connected client."""
+    async with pair.serving(hold) as server:
+        url = pair.url(server)
+        async with pair.connect(url) as first, pair.connect(url) as second:
+            await asyncio.sleep(0.05)
+            pair.server_module.broadcast(server.connections, "to all")
+            received = [await pair.catch(ws.recv()) for ws in (first, second)]
+    return received
