@@ -70,7 +70,7 @@ class Conformance:
         self.targets = registry(config.getoption("--peer-root"), names)
         self.reference = next(target for target in self.targets if target.role == "reference")
         self.catalogue = catalogue.load()
-        self.references: dict[str, tuple[Any, str | None]] = {}
+        self.references: dict[str, tuple[Any, str | None, float]] = {}
         self.results: dict[str, list[dict[str, Any]]] = {}
         self.started = datetime.datetime.now(datetime.UTC)
 
@@ -89,15 +89,15 @@ class Conformance:
             for client, server in pairings:
                 yield Run(case, client, server, target)
 
-    async def reference_trace(self, case: Scenario) -> tuple[Any, str | None]:
-        """The baseline trace of ``case`` (computed once), or the error it raised."""
+    async def reference_trace(self, case: Scenario) -> tuple[Any, str | None, float]:
+        """The baseline trace of ``case`` (computed once) or its error, and its duration."""
         if case.id not in self.references:
-            client, server = next(self.runs(case)).client, next(self.runs(case)).server
+            baseline = next(self.runs(case))
             try:
-                result, _ = await run(case, client, server)
-                self.references[case.id] = (result, None)
+                result, seconds = await run(case, baseline.client, baseline.server)
+                self.references[case.id] = (result, None, seconds)
             except Exception as exc:
-                self.references[case.id] = (None, f"{type(exc).__name__}: {exc}")
+                self.references[case.id] = (None, f"{type(exc).__name__}: {exc}", 0.0)
         return self.references[case.id]
 
     def record(self, item: Run, **fields: Any) -> dict[str, Any]:
@@ -124,12 +124,14 @@ class Conformance:
             if item.target.role != "peer":
                 pytest.fail(message, pytrace=False)
             return
-        reference, reference_error = await self.reference_trace(case)
+        reference, reference_error, reference_seconds = await self.reference_trace(case)
         if item.baseline:
             if reference_error is not None:
                 self.record(item, status="error", diff=[reference_error])
                 pytest.fail(f"reference run failed: {reference_error}", pytrace=False)
-            self.record(item, status="baseline", trace=reference)
+            self.record(
+                item, status="baseline", trace=reference, seconds=round(reference_seconds, 4)
+            )
             return
         try:
             if reference_error is not None:
