@@ -9,7 +9,7 @@ from typing import Any
 from .. import trace
 from ..raw import Request, accept_key, http_response
 from ..scenario import Pair, family, scenario
-from ._shapes import Recorder, closed, hold, open_and_close
+from ._shapes import Recorder, closed, echo, hold, open_and_close
 
 
 def responder(
@@ -139,6 +139,8 @@ HEADER_CASES: list[tuple[str, str, dict[str, Any]]] = [
      {"kwargs": {}, "names": ["Origin"]}),
     ("handshake-client.request-basics", "Upgrade, Connection and version headers",
      {"kwargs": {}, "names": ["Upgrade", "Connection", "Sec-WebSocket-Version"]}),
+    ("handshake-client.compression-default", "permessage-deflate is offered by default",
+     {"kwargs": {}, "names": ["Sec-WebSocket-Extensions"]}),
     ("handshake-client.compression-none", "compression=None offers no extension",
      {"kwargs": {"compression": None}, "names": ["Sec-WebSocket-Extensions"]}),
 ]
@@ -235,3 +237,28 @@ async def reconnect_iteration(pair: Pair) -> Any:
             if aclose is not None:
                 await aclose()
     return received
+
+
+COMPRESSION_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("handshake.compression-both", "both sides default to permessage-deflate",
+     {"client": "deflate", "server": "deflate"}),
+    ("handshake.compression-server-off", "the server disables compression",
+     {"client": "deflate", "server": None}),
+    ("handshake.compression-client-off", "the client disables compression",
+     {"client": None, "server": "deflate"}),
+]
+
+
+@family("handshake", COMPRESSION_CASES)
+async def compression(pair: Pair, client: str | None, server: str | None) -> Any:
+    """Negotiated extensions, and a compressible message echoed intact."""
+    async with pair.serve(echo, compression=server) as url, pair.connect(
+        url, compression=client
+    ) as ws:
+        message = "compressible " * 1000
+        await ws.send(message)
+        echoed = await pair.catch(ws.recv())
+        return {
+            "extensions": ws.response.headers.get("Sec-WebSocket-Extensions"),
+            "echo_intact": echoed.get("result") == ["str", message],
+        }
