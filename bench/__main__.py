@@ -28,7 +28,14 @@ def parse(argv: list[str] | None = None) -> tuple[Config, Path]:
     parser.add_argument("--rounds", type=int, help="rounds per case (default 5, --quick 2)")
     parser.add_argument("--duration", type=float, help="seconds of messages per measurement")
     parser.add_argument("--connections", type=int, help="connections in concurrency and memory")
-    parser.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS))
+    parser.add_argument(
+        "--targets",
+        nargs="+",
+        default=list(TARGETS),
+        metavar="TARGET",
+        help=f"{', '.join(TARGETS)} (default: all), or any module root exposing the "
+        "websockets asyncio API",
+    )
     parser.add_argument(
         "--cases",
         nargs="+",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from dataclasses import dataclass, field
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 from .clients import close_all, open_channel, open_many, rate
 from .servers import ServerProcess
@@ -159,10 +160,9 @@ async def _echo_rate(case: Case, target: str, url: str, settings: Settings) -> f
 
 
 async def _concurrency(case: Case, target: str, url: str, settings: Settings) -> list[float]:
-    loop = asyncio.get_running_loop()
-    start = loop.time()
+    start = time.perf_counter()
     channels = await open_many(settings.connections, target, url, case.message())
-    connected = loop.time()
+    connected = time.perf_counter()
     try:
 
         async def exchange(index: int) -> None:
@@ -170,7 +170,7 @@ async def _concurrency(case: Case, target: str, url: str, settings: Settings) ->
                 await channels[index].round_trip()
 
         await asyncio.gather(*(exchange(index) for index in range(len(channels))))
-        exchanged = loop.time()
+        exchanged = time.perf_counter()
     finally:
         await close_all(channels)
     return [
@@ -192,7 +192,7 @@ async def _memory(case: Case, target: str, server: ServerProcess, settings: Sett
         after = process.memory_info().rss
     finally:
         await close_all(channels)
-    return (after - before) / KiB / len(channels)
+    return float(after - before) / KiB / len(channels)
 
 
 async def measure(

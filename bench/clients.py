@@ -37,7 +37,7 @@ class Channel(Protocol):
         """Close the connection."""
 
 
-class RawChannel(WSListener):  # type: ignore[misc]
+class RawChannel(WSListener):
     """A picows core client: the fastest a Python client on picows can go."""
 
     def __init__(self, message: bytes | str) -> None:
@@ -129,8 +129,8 @@ async def open_channel(
         _, listener = await ws_connect(
             lambda: RawChannel(message), url, max_frame_size=MAX_SIZE
         )
-        channel: Channel = listener
-        return channel
+        assert isinstance(listener, RawChannel)
+        return listener
     websocket = await load_style(target).client.connect(
         url, compression=compression, max_size=MAX_SIZE, open_timeout=CLOSE_TIMEOUT
     )

@@ -28,7 +28,7 @@ STOP_TIMEOUT = 5.0
 ServerSpec = tuple[str, str, str | None]
 
 
-class RawEcho(WSListener):  # type: ignore[misc]
+class RawEcho(WSListener):
     """Echo every data frame as received, answer a close frame and disconnect."""
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
@@ -55,8 +55,13 @@ async def serve(spec: ServerSpec, control: Connection) -> None:
     """Serve echo on an ephemeral loopback port, send the port on ``control``, serve until EOF."""
     kind, _, compression = spec
     loop = asyncio.get_running_loop()
-    stop = loop.create_future()
-    loop.add_reader(control.fileno(), lambda: stop.done() or stop.set_result(None))
+    stop: asyncio.Future[None] = loop.create_future()
+
+    def on_eof() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
+    loop.add_reader(control.fileno(), on_eof)
     if kind == RAW:
 
         def listener(request: WSUpgradeRequest) -> WSListener:

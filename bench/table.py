@@ -35,9 +35,16 @@ def _ratio(case: dict[str, Any], other: str) -> str:
     return f"{subject / reference:.2f}"
 
 
+def _targets(document: dict[str, Any]) -> list[str]:
+    """Targets with results: the usual four in their order, then any other root named."""
+    measured = [target for case in document["cases"] for target in case["results"]]
+    return list(dict.fromkeys([*(t for t in TARGETS if t in measured), *measured]))
+
+
 def format_table(document: dict[str, Any]) -> str:
     """Medians per target and compat's ratios, one line per case and loop."""
-    header = ["case", "loop", "unit", *TARGETS, *RATIOS.values()]
+    targets = _targets(document)
+    header = ["case", "loop", "unit", *targets, *RATIOS.values()]
     lines = [header]
     for case in document["cases"]:
         lines.append(
@@ -45,7 +52,7 @@ def format_table(document: dict[str, Any]) -> str:
                 case["case"],
                 case["loop"],
                 case["unit"] + ("" if case["higher_is_better"] else " (lower is better)"),
-                *(_number(_median(case, target)) for target in TARGETS),
+                *(_number(_median(case, target)) for target in targets),
                 *(_ratio(case, other) for other in RATIOS),
             ]
         )

@@ -24,13 +24,31 @@ def importable(target: str) -> bool:
 
 def test_tiny_run_writes_schema_with_positive_results(tmp_path: Path) -> None:
     output = tmp_path / "bench.json"
-    main(["--rounds", "1", "--duration", "0.05", "--cases", CASE, "--loop", "asyncio",
-          "--output", str(output)])
+    main(
+        [
+            "--rounds",
+            "1",
+            "--duration",
+            "0.05",
+            "--cases",
+            CASE,
+            "--loop",
+            "asyncio",
+            "--output",
+            str(output),
+        ]
+    )
     document = json.loads(output.read_text())
     assert document["schema"] == SCHEMA
     assert document["rounds"] == 1
     assert set(document["machine"]) >= {
-        "python", "platform", "cpu_count", "picows", "websockets", "compat", "date"
+        "python",
+        "platform",
+        "cpu_count",
+        "picows",
+        "websockets",
+        "compat",
+        "date",
     }
     [case] = document["cases"]
     assert (case["case"], case["loop"], case["higher_is_better"]) == (CASE, "asyncio", True)
@@ -60,8 +78,11 @@ def test_table_shows_compat_ratios() -> None:
                 "loop": "asyncio",
                 "unit": "KiB/conn",
                 "higher_is_better": False,
-                "results": {"picows": result(10.0), "compat": result(25.0),
-                            "websockets": result(50.0)},
+                "results": {
+                    "picows": result(10.0),
+                    "compat": result(25.0),
+                    "websockets": result(50.0),
+                },
             }
         ]
     }
