@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import psutil  # type: ignore[import-untyped]
 
-from .clients import close_all, open_channel, open_many, rate
+from .clients import Channel, close_all, open_channel, open_many, rate
 from .servers import ServerProcess
 from .targets import RAW
 
@@ -57,7 +57,7 @@ class Case:
     text: bool = False
     compression: str | None = None
     batch: int = 1
-    rows: tuple[Row, ...] = field(default=())
+    rows: tuple[Row, ...] = ()
 
     def client(self, target: str) -> str:
         """Which implementation the client side runs."""
@@ -73,11 +73,11 @@ class Case:
 
     def message(self) -> bytes | str:
         """A deterministic payload of ``size`` bytes: compressible text, or random bytes."""
+        generator = random.Random(self.size)
         if self.text:
             words = ("ping", "pong", "frame", "socket", '"id": 42', "true", "{", "}", "null")
-            text = " ".join(random.Random(self.size).choice(words) for _ in range(self.size))
-            return text[: self.size]
-        return random.Random(self.size).randbytes(self.size)
+            return " ".join(generator.choice(words) for _ in range(self.size))[: self.size]
+        return generator.randbytes(self.size)
 
 
 def _sized(size: int) -> str:
@@ -161,15 +161,15 @@ async def _echo_rate(case: Case, target: str, url: str, settings: Settings) -> f
 
 async def _concurrency(case: Case, target: str, url: str, settings: Settings) -> list[float]:
     start = time.perf_counter()
-    channels = await open_many(settings.connections, target, url, case.message())
+    channels = await open_many(settings.connections, case.client(target), url, case.message())
     connected = time.perf_counter()
     try:
 
-        async def exchange(index: int) -> None:
+        async def exchange(channel: Channel) -> None:
             for _ in range(settings.exchanges):
-                await channels[index].round_trip()
+                await channel.round_trip()
 
-        await asyncio.gather(*(exchange(index) for index in range(len(channels))))
+        await asyncio.gather(*(exchange(channel) for channel in channels))
         exchanged = time.perf_counter()
     finally:
         await close_all(channels)
@@ -179,7 +179,7 @@ async def _concurrency(case: Case, target: str, url: str, settings: Settings) ->
     ]
 
 
-async def _memory(case: Case, target: str, server: ServerProcess, settings: Settings) -> float:
+async def _memory(case: Case, server: ServerProcess, settings: Settings) -> float:
     process = psutil.Process(server.pid)
     warmup = await open_channel(RAW, server.url, case.message())
     await warmup.round_trip()
@@ -202,5 +202,5 @@ async def measure(
     if case.workload == "concurrency":
         return await _concurrency(case, target, server.url, settings)
     if case.workload == "memory":
-        return [await _memory(case, target, server, settings)]
+        return [await _memory(case, server, settings)]
     return [await _echo_rate(case, target, server.url, settings)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import fnmatch
 import importlib.metadata
@@ -13,7 +14,6 @@ import statistics
 import sys
 from collections.abc import Coroutine, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,12 @@ SCHEMA = "compat-bench/1"
 MEASUREMENT_TIMEOUT = 120.0
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Config:
     """What to run: how many rounds of which cases, for which targets, on which loops."""
 
     rounds: int = 5
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = dataclasses.field(default_factory=Settings)
     targets: Sequence[str] = TARGETS
     cases: Sequence[str] = ()
     loops: Sequence[str] = loops.LOOPS
@@ -150,11 +150,7 @@ def run(config: Config) -> dict[str, Any]:
         "schema": SCHEMA,
         "machine": machine(),
         "rounds": config.rounds,
-        "settings": {
-            "duration": config.settings.duration,
-            "connections": config.settings.connections,
-            "exchanges": config.settings.exchanges,
-        },
+        "settings": dataclasses.asdict(config.settings),
         "unavailable": {target: reason for target, reason in missing.items() if reason},
         "cases": [],
     }
