@@ -33,14 +33,12 @@ class _Progress:
     def __init__(self, label: str) -> None:
         self.label = label
         self.tty = sys.stderr.isatty()
-        self.shown = -1
 
     def __call__(self, done: int, total: int | None) -> None:
         of = f"/{total}" if total else ""
         if self.tty:
             print(f"\r{self.label}: {done}{of} cases", end="", file=sys.stderr, flush=True)
-        elif done - self.shown >= 50 or done == total:
-            self.shown = done
+        elif done % 50 == 0 or done == total:
             print(f"{self.label}: {done}{of} cases", file=sys.stderr, flush=True)
 
     def end(self) -> None:
@@ -66,9 +64,11 @@ def _parser() -> argparse.ArgumentParser:
         help="exit non-zero if this target fails a case or its run breaks (repeatable)",
     )
     parser.add_argument(
-        "--time-limit", type=float, default=900.0, help="seconds allowed per target and mode",
+        "--time-limit", type=float, default=1800.0, help="seconds allowed per target and mode",
     )
-    parser.add_argument("-p", "--parallelism", type=int, default=2)
+    parser.add_argument(
+        "-p", "--parallelism", type=int, default=2, help="cases run at once, in either mode",
+    )
     parser.add_argument("--outdir", type=Path, default=DEFAULT_OUTDIR)
     return parser
 

@@ -2,8 +2,8 @@
 
 Run ``python -m fuzz.autobahn.client_driver --target ROOT --port N``. It speaks the
 protocol of Autobahn's fuzzingserver: ``getCaseCount``, then ``runCase`` for each case
-(echoing every message until the server closes), then ``updateReports``. The agent name
-is the target's root, so reports are filed under it.
+(echoing every message until the server closes; ``-p`` cases at once), then
+``updateReports``. The agent name is the target's root, so reports are filed under it.
 """
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ async def _run_case(client: types.ModuleType, uri: str) -> None:
                 await ws.send(message)
 
 
-async def drive(target: str, host: str, port: int, progress: bool = False) -> int:
-    """Run every case the fuzzing server offers; return the case count."""
+async def drive(
+    target: str, host: str, port: int, parallelism: int = 1, progress: bool = False
+) -> int:
+    """Run every case the fuzzing server offers, ``parallelism`` at a time; return the count."""
     client = importlib.import_module(f"{target}.asyncio.client")
     base = f"ws://{host}:{port}"
     agent = quote(target)
@@ -59,10 +61,18 @@ async def drive(target: str, host: str, port: int, progress: bool = False) -> in
     if count_text is None:
         raise RuntimeError(f"{base}/getCaseCount sent no case count")
     count = int(count_text)
-    for case in range(1, count + 1):
-        await _run_case(client, f"{base}/runCase?case={case}&agent={agent}")
-        if progress:
-            print(PROGRESS_MARK, flush=True)
+    cases = iter(range(1, count + 1))
+
+    async def worker() -> None:
+        # Workers share one iterator, so each case runs once, roughly in order.
+        for case in cases:
+            await _run_case(client, f"{base}/runCase?case={case}&agent={agent}")
+            if progress:
+                print(PROGRESS_MARK, flush=True)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(parallelism, count)):
+            group.create_task(worker())
     await _control(client, f"{base}/updateReports?agent={agent}")
     return count
 
@@ -73,9 +83,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--target", required=True, help="module root, e.g. websockets")
     parser.add_argument("--host", default=HOST)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("-p", "--parallelism", type=int, default=1, help="cases run at once")
     parser.add_argument("--progress", action="store_true", help="print a line per case")
     args = parser.parse_args(argv)
-    count = asyncio.run(drive(args.target, args.host, args.port, args.progress))
+    count = asyncio.run(
+        drive(args.target, args.host, args.port, args.parallelism, args.progress)
+    )
     print(f"{args.target}: ran {count} cases", file=sys.stderr)
 
 

@@ -63,8 +63,10 @@ def _free_port() -> int:
         return port
 
 
-def _python(module: str, target: str, port: int) -> list[str]:
-    return [sys.executable, "-m", module, "--target", target, "--port", str(port), "--progress"]
+def _python(module: str, target: str, port: int, *args: str) -> list[str]:
+    return [
+        sys.executable, "-m", module, "--target", target, "--port", str(port), "--progress", *args
+    ]
 
 
 def _selection_args(selection: Selection) -> list[str]:
@@ -194,8 +196,8 @@ async def _fuzzingclient(
 
 
 async def _fuzzingserver(
-    target: str, selection: Selection, outdir: Path, runner: RunnerName, total: int | None,
-    progress: Progress,
+    target: str, selection: Selection, outdir: Path, runner: RunnerName, parallelism: int,
+    total: int | None, progress: Progress,
 ) -> None:
     log = outdir / f"{runner}.log"
     if runner == "wstest":
@@ -214,7 +216,7 @@ async def _fuzzingserver(
         except (RuntimeError, TimeoutError) as exc:
             raise RuntimeError(f"{runner} fuzzingserver did not start: {exc}") from exc
         driver_log = outdir / "client_driver.log"
-        command = _python("fuzz.autobahn.client_driver", target, port)
+        command = _python("fuzz.autobahn.client_driver", target, port, "-p", str(parallelism))
         async with _process(command, driver_log, stdout=True) as driver:
             await _count_progress(driver, total, progress)
             if await driver.wait():
@@ -252,7 +254,9 @@ async def run(
                     target, selection, outdir, runner, parallelism, total, progress
                 )
             else:
-                await _fuzzingserver(target, selection, outdir, runner, total, progress)
+                await _fuzzingserver(
+                    target, selection, outdir, runner, parallelism, total, progress
+                )
     except TimeoutError:
         error = f"time limit of {time_limit:g} s exceeded"
     except RuntimeError as exc:
