@@ -122,6 +122,11 @@ def build_headline(
     autobahn: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
     """One verdict per non-reference target."""
+    reference_failed = {
+        run.get("mode"): list(run.get("failed") or [])
+        for run in (autobahn or {}).get("runs", [])
+        if run.get("target") == REFERENCE
+    }
     headline = []
     for target in targets:
         name = target["name"]
@@ -129,11 +134,17 @@ def build_headline(
             continue
         counts = Counter(s["results"][name]["status"] for s in scenarios if name in s["results"])
         total = sum(counts.values())
-        failed = {
-            run.get("mode"): (run.get("counts") or {}).get("FAILED", 0)
-            for run in (autobahn or {}).get("runs", [])
-            if run.get("target") == name
+        runs = [run for run in (autobahn or {}).get("runs", []) if run.get("target") == name]
+        failed = {run.get("mode"): (run.get("counts") or {}).get("FAILED", 0) for run in runs}
+        regressions = {
+            run.get("mode"): [
+                case
+                for case in run.get("failed") or []
+                if case not in reference_failed.get(run.get("mode"), ())
+            ]
+            for run in runs
         }
+        broken = [run.get("mode") for run in runs if run.get("error")]
         entry: dict[str, Any] = {
             "target": name,
             "role": target["role"],
@@ -141,6 +152,9 @@ def build_headline(
             "error": target["error"],
             "conformance": None,
             "autobahn_failed": failed if autobahn is not None else None,
+            "autobahn_reference_failed": reference_failed if autobahn is not None else None,
+            "autobahn_regressions": regressions,
+            "autobahn_broken": broken,
         }
         if conformance is not None and target["available"]:
             entry["conformance"] = {
@@ -153,7 +167,8 @@ def build_headline(
             entry["conformance"]
             and entry["conformance"]["different"] == 0
             and entry["conformance"]["error"] == 0
-            and not any(failed.values())
+            and not any(regressions.values())
+            and not broken
         )
         headline.append(entry)
     return headline
@@ -173,6 +188,12 @@ def verdict(entry: dict[str, Any]) -> str:
     )
     if result["error"]:
         text += f", {result['error']} errors"
+    failed = sum((entry["autobahn_failed"] or {}).values())
+    new = sum(len(cases) for cases in entry["autobahn_regressions"].values())
+    if failed:
+        text += f"; Autobahn: {failed} failed cases, {new} not failed by websockets"
+    elif entry["autobahn_failed"]:
+        text += "; Autobahn: no failed case"
     return text
 
 
@@ -198,7 +219,7 @@ def build_features(
         for scenario in proving:
             for target, result in scenario["results"].items():
                 statuses.setdefault(target, []).append(result["status"])
-        results = {
+        results: dict[str, dict[str, Any]] = {
             target: {"status": overall(values), "counts": dict(Counter(values))}
             for target, values in statuses.items()
         }
@@ -243,13 +264,21 @@ def build_autobahn(
     """Autobahn runs with per-case links relative to the HTML file."""
     if autobahn is None:
         return None
-    base = pathlib.Path(os.path.relpath(source / "autobahn", output)).as_posix()
+    folder = source / "autobahn"
+    base = pathlib.Path(os.path.relpath(folder, output)).as_posix()
 
     def link(path: str | None) -> str | None:
         return f"{base}/{path}" if path else None
 
+    def index(path: str | None) -> str | None:
+        """The runner's index page, preferring its HTML rendering to its JSON."""
+        if path and path.endswith(".json") and (folder / path).with_suffix(".html").exists():
+            path = path.removesuffix(".json") + ".html"
+        return link(path)
+
     runs = []
     for run in autobahn.get("runs", []):
+        failed = list(run.get("failed") or [])
         cases = run.get("cases") or {}
         runs.append(
             {
@@ -257,17 +286,19 @@ def build_autobahn(
                 "target": run.get("target"),
                 "runner": run.get("runner"),
                 "total": run.get("total"),
-                "counts": {v: (run.get("counts") or {}).get(v, 0) for v in AUTOBAHN_VERDICTS},
-                "failed": list(run.get("failed") or []),
+                "counts": dict.fromkeys(AUTOBAHN_VERDICTS, 0) | dict(run.get("counts") or {}),
+                "failed": failed,
                 "excluded": dict(run.get("excluded") or {}),
                 "seconds": run.get("seconds"),
-                "index": link(run.get("index")),
+                "error": run.get("error"),
+                "index": index(run.get("index")),
                 "cases": [
                     {
                         "id": case_id,
                         "behavior": case.get("behavior"),
                         "behaviorClose": case.get("behaviorClose"),
                         "duration": case.get("duration"),
+                        "failed": case_id in failed,
                         "report": link(case.get("report")),
                     }
                     for case_id, case in sorted(cases.items(), key=lambda kv: natural_key(kv[0]))
@@ -316,6 +347,7 @@ def build_bench(bench: dict[str, Any] | None) -> dict[str, Any] | None:
                 "loop": case.get("loop"),
                 "unit": case.get("unit"),
                 "higher_is_better": hib,
+                "errors": dict(case.get("errors") or {}),
                 "results": {
                     target: {
                         "median": r.get("median"),
@@ -329,7 +361,13 @@ def build_bench(bench: dict[str, Any] | None) -> dict[str, Any] | None:
                 },
             }
         )
-    return {"machine": bench.get("machine") or {}, "rounds": bench.get("rounds"), "cases": cases}
+    return {
+        "machine": bench.get("machine") or {},
+        "rounds": bench.get("rounds"),
+        "settings": bench.get("settings") or {},
+        "unavailable": bench.get("unavailable") or {},
+        "cases": cases,
+    }
 
 
 def build_reliability(reliability: dict[str, Any] | None) -> dict[str, Any] | None:

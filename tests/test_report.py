@@ -85,8 +85,8 @@ def autobahn_run(target: str, mode: str, failed: list[str]) -> dict[str, Any]:
     """An Autobahn run of three cases."""
     cases = {
         case: {
-            "behavior": "FAILED" if case in failed else "OK",
-            "behaviorClose": "OK",
+            "behavior": "OK",
+            "behaviorClose": "UNCLEAN" if case in failed else "OK",
             "duration": 3,
             "report": f"{mode}/{target}/case_{case.replace('.', '_')}.html",
         }
@@ -107,7 +107,7 @@ def autobahn_run(target: str, mode: str, failed: list[str]) -> dict[str, Any]:
         "failed": failed,
         "excluded": {"12.1.1": "compression cases excluded"},
         "seconds": 12.5,
-        "index": f"{mode}/index.html",
+        "index": f"{mode}/{target}/index.json",
         "cases": cases,
     }
 
@@ -185,9 +185,18 @@ def write_fixtures(root: pathlib.Path) -> pathlib.Path:
                 autobahn_run("compat", "client", []),
                 autobahn_run("compat", "server", []),
                 autobahn_run("picows.websockets", "client", ["9.1.10"]),
+                {
+                    **autobahn_run("picows.websockets", "server", []),
+                    "cases": {},
+                    "total": 0,
+                    "error": "no report: index.json missing",
+                },
+                autobahn_run("websockets", "client", ["9.1.10"]),
             ],
         },
     )
+    (root / "autobahn" / "client" / "compat").mkdir(parents=True)
+    (root / "autobahn" / "client" / "compat" / "index.html").write_text("<p>index</p>")
     write_json(
         root / "results" / "hypothesis.json",
         {
@@ -219,6 +228,8 @@ def write_fixtures(root: pathlib.Path) -> pathlib.Path:
             "schema": "compat-bench/1",
             "machine": {"cpu": "fixture cpu", "cores": 2},
             "rounds": 7,
+            "settings": {"duration": 0.5, "connections": 8},
+            "unavailable": {"picows.websockets": "ImportError: fixture"},
             "cases": [
                 {
                     "case": "echo-64B",
@@ -226,6 +237,7 @@ def write_fixtures(root: pathlib.Path) -> pathlib.Path:
                     "loop": "uvloop",
                     "unit": "msg/s",
                     "higher_is_better": True,
+                    "errors": {"websockets-legacy": "TimeoutError: fixture"},
                     "results": {
                         "websockets": {
                             "median": 20000.0,
@@ -320,7 +332,12 @@ def test_headline_verdict_per_target(tmp_path: pathlib.Path) -> None:
     assert headline["compat"]["ok"] is True
     assert headline["picows.websockets"]["ok"] is False
     assert headline["compat"]["autobahn_failed"] == {"client": 0, "server": 0}
-    assert headline["picows.websockets"]["autobahn_failed"] == {"client": 1}
+    assert headline["picows.websockets"]["autobahn_failed"] == {"client": 1, "server": 0}
+    assert headline["picows.websockets"]["autobahn_broken"] == ["server"]
+    assert headline["picows.websockets"]["autobahn_regressions"] == {"client": [], "server": []}
+    assert "; Autobahn: 1 failed cases, 0 not failed by websockets" in html
+    assert "0 undeclared differences; Autobahn: no failed case" in html  # compat
+    assert "server: run broken" in html
     assert headline["compat"]["conformance"]["runs"]["identical"] == 9
 
 
@@ -365,6 +382,9 @@ def test_every_section_shows_its_numbers(tmp_path: pathlib.Path) -> None:
         "17.4",
         "2.3.1",  # environment
         "compression cases excluded",
+        "picows.websockets not measured:</strong> ImportError: fixture",
+        "websockets-legacy failed: <code>TimeoutError: fixture</code>",
+        "connections <code>8</code>",
         "12.50 s",  # autobahn
     ]:
         assert text in html, text
@@ -376,7 +396,11 @@ def test_autobahn_cells_link_case_reports(tmp_path: pathlib.Path) -> None:
     run = data["autobahn"]["runs"][2]
     assert [case["id"] for case in run["cases"]] == ["1.1.1", "1.1.2", "9.1.10"]
     assert 'href="../in/autobahn/client/picows.websockets/case_9_1_10.html"' in html
-    assert 'class="cell ab-failed"' in html
+    assert run["cases"][2]["failed"] is True  # behaviorClose UNCLEAN fails the case
+    assert html.count('class="cell ab-failed"') == 3  # 9.1.10 of two runs, and the legend
+    assert 'href="../in/autobahn/client/compat/index.html"' in html
+    assert 'href="../in/autobahn/client/picows.websockets/index.json"' in html
+    assert "Run broken:</strong> no report: index.json missing" in html
 
 
 def test_no_external_resources(tmp_path: pathlib.Path) -> None:
