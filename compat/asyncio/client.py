@@ -250,7 +250,7 @@ class connect:
         loop = asyncio.get_running_loop()
 
         async def socket_factory(_: object) -> socket.socket:
-            return await open_socket(wsuri, self.proxy, kwargs)
+            return await open_socket(wsuri, self.proxy, kwargs, self.user_agent_header)
 
         def listener_factory(
             request: WSUpgradeRequest, response: WSUpgradeResponse

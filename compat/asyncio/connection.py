@@ -3,10 +3,10 @@
 :class:`Connection` is the :class:`picows.WSListener` of one WebSocket connection. picows parses
 frames and calls :meth:`Connection.on_ws_frame` synchronously with a buffer that is only valid
 during the call; the connection copies what it keeps into a bounded queue of frames, wakes at most
-one waiting :meth:`~Connection.recv`, and pauses reading from the socket when the queue is above its high-water
-mark. Sending writes frames straight to the transport and waits only while the transport's write
-buffer is above ``write_limit``. The closing handshake, keepalive and the exceptions raised to the
-application follow ``websockets.asyncio`` exactly.
+one waiting :meth:`~Connection.recv`, and pauses reading from the socket when the queue is above
+its high-water mark. Sending writes frames straight to the transport and waits only while the
+transport's write buffer is above ``write_limit``. The closing handshake, keepalive and the
+exceptions raised to the application follow ``websockets.asyncio``.
 """
 
 from __future__ import annotations
@@ -299,8 +299,8 @@ class Connection(WSListener):
         self._close_rcvd = close
         if self._state is State.CLOSING:
             self._close_rcvd_then_sent = False
-        if self._incoming_text is not None:
-            raise ProtocolError("incomplete fragmented message")
+        # RFC 6455 5.4 lets control frames interrupt a fragmented message: a close ends the
+        # connection normally and the incomplete message is dropped (websockets fails with 1002).
         if self._state is State.OPEN:
             self.transport.send(CLOSE, payload)
             self._close_sent = close

@@ -27,7 +27,7 @@ from ..exceptions import (
 from ..headers import build_authorization_basic, build_host
 from ..http11 import USER_AGENT, Response
 from ..uri import Proxy, WebSocketURI
-from .proxy import connect_tcp
+from .tcp import connect_tcp
 
 __all__ = ["ProxyConnectionError", "connect_through_proxy"]
 
