@@ -354,8 +354,12 @@ def build_bench(bench: dict[str, Any] | None) -> dict[str, Any] | None:
                         "min": r.get("min"),
                         "max": r.get("max"),
                         "samples": len(r.get("samples") or []),
-                        "vs_websockets": speedup(r.get("median"), medians.get(REFERENCE), hib),
-                        "vs_picows": speedup(r.get("median"), medians.get(RAW_PICOWS), hib),
+                        "vs_websockets": None
+                        if target == REFERENCE
+                        else speedup(r.get("median"), medians.get(REFERENCE), hib),
+                        "vs_picows": None
+                        if target == RAW_PICOWS
+                        else speedup(r.get("median"), medians.get(RAW_PICOWS), hib),
                     }
                     for target, r in results.items()
                 },

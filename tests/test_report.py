@@ -454,3 +454,14 @@ def test_wrong_schema_is_reported(tmp_path: pathlib.Path) -> None:
         data["inputs"]["bench"]["error"] == "expected schema compat-bench/1, found compat-bench/0"
     )
     assert "expected schema compat-bench/1, found compat-bench/0" in html
+
+
+def test_bench_speedups(tmp_path: pathlib.Path) -> None:
+    _, data = rendered(tmp_path)
+    throughput, latency = data["bench"]["cases"]
+    assert throughput["results"]["compat"]["vs_websockets"] == 2.5
+    assert throughput["results"]["compat"]["vs_picows"] == 0.8
+    assert throughput["results"]["websockets"]["vs_websockets"] is None
+    assert throughput["results"]["picows"]["vs_picows"] is None
+    assert latency["results"]["compat"]["vs_websockets"] == 2.0  # lower is better: 90 / 45
+    assert latency["results"]["compat"]["vs_picows"] is None  # no raw picows measurement
