@@ -250,6 +250,30 @@ def build_features(
     return features
 
 
+def build_differences(
+    catalogue: dict[str, list[dict[str, Any]]] | None,
+    scenarios: list[dict[str, Any]],
+) -> list[dict[str, Any]] | None:
+    """Declared differences with the scenarios whose runs they cover."""
+    if catalogue is None:
+        return None
+    return [
+        {
+            "id": d.get("id"),
+            "targets": list(d.get("targets", [])),
+            "scenarios": list(d.get("scenarios", [])),
+            "reason": d.get("reason"),
+            "feature": d.get("feature"),
+            "used_by": [
+                s["id"]
+                for s in scenarios
+                if any(d.get("id") in result["declared"] for result in s["results"].values())
+            ],
+        }
+        for d in catalogue["differences"]
+    ]
+
+
 def build_surface(surface: dict[str, Any] | None) -> dict[str, Any] | None:
     """API-surface entries and their counts by status."""
     if surface is None:
@@ -418,6 +442,7 @@ def build(
         "headline": build_headline(targets, scenarios, conformance, data["autobahn"]),
         "catalogue_error": catalogue_error,
         "features": build_features(catalogue, scenarios),
+        "differences": build_differences(catalogue, scenarios),
         "unsupported_apis": catalogue["apis"] if catalogue is not None else None,
         "scenarios": scenarios,
         "surface": build_surface(data["surface"]),

@@ -75,6 +75,7 @@ def scenario(ident: str, feature: str, seed: str | None, compat: str, peer: str)
             run(
                 "picows.websockets",
                 peer,
+                "close.reason-wording" if peer == "declared" else None,
                 diff=["$.close.code: 1000 != 1006"] * (peer != "identical"),
             ),
         ],
@@ -356,6 +357,16 @@ def test_features_link_scenarios(tmp_path: pathlib.Path) -> None:
     }
     assert features["close"]["scenarios"] == ["close.normal", "close.custom-code"]
     assert features["close"]["differences"][0]["id"] == "close.reason-wording"
+    assert data["differences"] == [
+        {
+            "id": "close.reason-wording",
+            "targets": ["picows.websockets"],
+            "scenarios": ["close.*"],
+            "reason": "Close reasons are worded differently",
+            "feature": "close",
+            "used_by": ["close.custom-code"],
+        }
+    ]
     assert "websockets.asyncio.router.route() and the router classes." in html
     assert 'href="#scenario-router.route"' in html
     assert "route from websocket.request.path" in html
@@ -425,6 +436,7 @@ def test_json_schema(tmp_path: pathlib.Path) -> None:
         "headline",
         "catalogue_error",
         "features",
+        "differences",
         "unsupported_apis",
         "scenarios",
         "surface",
