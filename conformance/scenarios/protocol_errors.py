@@ -26,6 +26,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("protocol.ping-inside-fragments", "a ping between fragments is fine",
      {"frames": [(OP_TEXT, b"a", {"fin": False}), (OP_PING, b"p", {}), (OP_CONT, b"b", {}),
                  (OP_CLOSE, close_payload(1000), {})]}),
+    ("protocol.close-inside-fragments", "a close frame between the fragments of a message",
+     {"frames": [(OP_TEXT, b"a", {"fin": False}), (OP_CLOSE, close_payload(1000), {})]}),
     ("protocol.unmasked-client-frame", "an unmasked frame from the client",
      {"frames": [(OP_TEXT, b"a", {"mask": None})], "only": "server"}),
     ("protocol.masked-server-frame", "a masked frame from the server",
