@@ -1,0 +1,1 @@
+"""Reliability and security: load, integrity, faults, hostile input and leaks on every target."""

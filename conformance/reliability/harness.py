@@ -1,0 +1,220 @@
+"""Shared pieces of the reliability suite: sizes, resources, figures and reference outcomes.
+
+Figures are recorded per target while the tests run and written to
+``reports/out/results/reliability.json`` at the end of the session. Outcomes of
+faults, hostile inputs and security checks are compared with the reference's,
+measured live in the same session: the subject must match it (or a difference
+declared in the catalogue), peers are only reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gc
+import json
+import logging
+import os
+import pathlib
+import resource
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import psutil
+import pytest
+
+from .. import catalogue, trace
+from ..targets import REFERENCE, Target
+
+__all__ = [
+    "FIGURES",
+    "RESULTS",
+    "SCHEMA",
+    "SIZES",
+    "VARIANT",
+    "Logs",
+    "capture",
+    "compare",
+    "expect",
+    "open_fds",
+    "raise_fd_limit",
+    "record",
+    "rss",
+    "write",
+]
+
+SCHEMA = "compat-reliability/1"
+VARIANT = "full" if os.environ.get("COMPAT_RELIABILITY") == "full" else "ci"
+RESULTS = (
+    pathlib.Path(__file__).resolve().parents[2] / "reports" / "out" / "results" / "reliability.json"
+)
+MIB = 1 << 20
+
+
+@dataclasses.dataclass(frozen=True)
+class Sizes:
+    """How much each check does in one variant."""
+
+    connections: int
+    messages: int
+    integrity_connections: int
+    cycles: int
+
+
+SIZES = {
+    "ci": Sizes(connections=1_000, messages=50_000, integrity_connections=100, cycles=1_000),
+    "full": Sizes(
+        connections=10_000, messages=1_000_000, integrity_connections=100, cycles=10_000
+    ),
+}[VARIANT]
+
+# Per target: {"load": {}, "integrity": {}, "leaks": {}, "faults": [], "hostile": [], ...}.
+FIGURES: dict[str, dict[str, Any]] = {}
+# Reference outcomes by check name, measured once per session.
+REFERENCE_OUTCOMES: dict[str, Any] = {}
+
+
+def rss(pid: int | None = None) -> int:
+    """Resident set size of a process (this one by default), in bytes."""
+    return int(psutil.Process(pid).memory_info().rss)
+
+
+def open_fds() -> int:
+    """File descriptors open in this process."""
+    return int(psutil.Process().num_fds())
+
+
+def raise_fd_limit(wanted: int) -> int:
+    """Raise the soft file-descriptor limit towards ``wanted`` (capped by the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return target
+    return soft
+
+
+def settle() -> None:
+    """Collect garbage so that finalisers run before resources are counted."""
+    for _ in range(3):
+        gc.collect()
+
+
+def section(target: Target) -> dict[str, Any]:
+    """The figures of ``target``, created empty on first use."""
+    return FIGURES.setdefault(
+        target.name,
+        {"role": target.role, "load": {}, "integrity": {}, "leaks": {}, "faults": [],
+         "hostile": [], "security": []},
+    )
+
+
+def record(target: Target, kind: str, figures: dict[str, Any]) -> None:
+    """Merge ``figures`` into the ``kind`` section (load, integrity, leaks) of ``target``."""
+    section(target)[kind].update(figures)
+
+
+def expect(target: Target, problems: list[str], kind: str) -> None:
+    """Fail on ``problems`` unless ``target`` is a peer; peers' problems are recorded."""
+    if not problems:
+        return
+    section(target)[kind]["problems"] = problems
+    if target.role != "peer":
+        pytest.fail(f"{target.name}: " + "; ".join(problems), pytrace=False)
+
+
+def summary(outcome: Any) -> str:
+    """A short readable form of an outcome for the report."""
+    text = json.dumps(outcome, sort_keys=True)
+    return text if len(text) <= 240 else text[:237] + "..."
+
+
+async def compare(
+    kind: str,
+    name: str,
+    target: Target,
+    reference: Target,
+    run: Callable[[Target], Awaitable[Any]],
+) -> Any:
+    """Run a check on ``target`` and compare its outcome with the reference's.
+
+    ``kind`` is faults, hostile or security. A subject's undeclared difference
+    fails the test; the catalogue declares differences under the scenario id
+    ``reliability.<kind>.<name>``.
+    """
+    key = f"{kind}.{name}"
+    actual = trace.data(await run(target))
+    if target.name == REFERENCE:
+        REFERENCE_OUTCOMES[key] = actual
+        section(target)[kind].append({"name": name, "outcome": summary(actual),
+                                      "matches_reference": None})
+        return actual
+    if key not in REFERENCE_OUTCOMES:
+        REFERENCE_OUTCOMES[key] = trace.data(await run(reference))
+    expected = REFERENCE_OUTCOMES[key]
+    diff = trace.compare(expected, actual)
+    declared = None
+    if diff:
+        declared = catalogue.load().declared(target.name, f"reliability.{key}", None, actual, diff)
+    section(target)[kind].append(
+        {"name": name, "outcome": summary(actual), "matches_reference": not diff,
+         "declared": declared}
+    )
+    if diff and declared is None and target.role == "subject":
+        names = (f"{REFERENCE} (reference)", target.name)
+        pytest.fail(
+            f"{key} differs from the reference\n" + trace.render(expected, actual, names),
+            pytrace=False,
+        )
+    return actual
+
+
+class Logs(logging.Handler):
+    """Every log record at or above ``level`` while installed on the root logger."""
+
+    def __init__(self, level: int = logging.WARNING) -> None:
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def errors(self) -> list[str]:
+        """Errors logged so far, with the exception class of their traceback."""
+        return [
+            f"{record.name}: {record.getMessage()}"
+            + (f" ({record.exc_info[0].__name__})" if record.exc_info and record.exc_info[0]
+               else "")
+            for record in self.records
+            if record.levelno >= logging.ERROR
+        ]
+
+    def texts(self) -> Iterator[str]:
+        """The formatted message, arguments and traceback of every record."""
+        formatter = logging.Formatter()
+        for record in self.records:
+            yield formatter.format(record)
+            yield repr(record.args)
+
+
+@contextlib.contextmanager
+def capture(level: int = logging.WARNING) -> Iterator[Logs]:
+    """Collect the records logged at ``level`` and above inside the block."""
+    handler = Logs(level)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    if level < previous:
+        root.setLevel(level)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+
+
+def write() -> None:
+    """Write the recorded figures as ``compat-reliability/1`` JSON."""
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    document = {"schema": SCHEMA, "variant": VARIANT, "targets": FIGURES}
+    RESULTS.write_text(json.dumps(document, indent=2, default=str) + "\n")
