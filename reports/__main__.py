@@ -1,4 +1,4 @@
-"""Command line: ``python -m reports [--source DIR] [--output DIR] [--catalogue FILE]``."""
+"""Command line: render the compatibility report and print the path of its HTML file."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .render import OUT, render
 
 def main() -> None:
     """Render the report and print the path of the HTML file."""
-    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m reports", description=main.__doc__)
     parser.add_argument(
         "--source",
         type=pathlib.Path,
