@@ -328,7 +328,10 @@ class Connection(WSListener):
         self._discarding = True
         if not self.is_client and not self._raw.is_closing():
             if self._raw.can_write_eof():
-                self._raw.write_eof()
+                try:
+                    self._raw.write_eof()
+                except OSError:  # the peer is gone already
+                    self._raw.close()
             else:
                 self._raw.close()
         self._arm_close_timer()
