@@ -274,11 +274,19 @@ def build_differences(
     ]
 
 
+def pick(entry: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """The listed fields of a result entry, None for the missing ones."""
+    return {key: entry.get(key) for key in keys}
+
+
 def build_surface(surface: dict[str, Any] | None) -> dict[str, Any] | None:
     """API-surface entries and their counts by status."""
     if surface is None:
         return None
-    entries = sorted(surface.get("entries", []), key=lambda e: natural_key(str(e.get("name"))))
+    entries = sorted(
+        (pick(e, "name", "kind", "status", "detail") for e in surface.get("entries", [])),
+        key=lambda e: natural_key(str(e["name"])),
+    )
     return {"counts": dict(Counter(e.get("status") for e in entries)), "entries": entries}
 
 
@@ -336,15 +344,18 @@ def build_hypothesis(hypothesis: dict[str, Any] | None) -> dict[str, Any] | None
     """Hypothesis properties and per-target totals."""
     if hypothesis is None:
         return None
-    properties = list(hypothesis.get("properties", []))
+    properties = [
+        pick(p, "name", "target", "examples", "failures", "counterexample", "seconds")
+        for p in hypothesis.get("properties", [])
+    ]
     totals: dict[str, dict[str, int]] = {}
     for prop in properties:
         total = totals.setdefault(
-            prop.get("target", "?"), {"properties": 0, "examples": 0, "failures": 0}
+            prop["target"] or "?", {"properties": 0, "examples": 0, "failures": 0}
         )
         total["properties"] += 1
-        total["examples"] += int(prop.get("examples") or 0)
-        total["failures"] += int(prop.get("failures") or 0)
+        total["examples"] += int(prop["examples"] or 0)
+        total["failures"] += int(prop["failures"] or 0)
     return {"profile": hypothesis.get("profile"), "totals": totals, "properties": properties}
 
 
@@ -398,20 +409,33 @@ def build_bench(bench: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+#: Reliability check lists: outcomes compared with the reference's.
+CHECKS = ("faults", "hostile", "security")
+
+
 def build_reliability(reliability: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Reliability figures per target, with mismatches against the reference counted."""
+    """Reliability figures per target, with outcomes differing from the reference counted."""
     if reliability is None:
         return None
     targets = {}
     for name, data in (reliability.get("targets") or {}).items():
-        checks = list(data.get("faults") or []) + list(data.get("hostile") or [])
+        checks = {
+            kind: [
+                pick(c, "name", "outcome", "matches_reference", "declared")
+                for c in data.get(kind) or []
+            ]
+            for kind in CHECKS
+        }
+        differing = [
+            c for kind in CHECKS for c in checks[kind] if c.get("matches_reference") is False
+        ]
         targets[name] = {
             "load": data.get("load") or {},
             "integrity": data.get("integrity") or {},
             "leaks": data.get("leaks") or {},
-            "faults": list(data.get("faults") or []),
-            "hostile": list(data.get("hostile") or []),
-            "mismatches": sum(1 for c in checks if c.get("matches_reference") is False),
+            **checks,
+            "mismatches": len(differing),
+            "undeclared": sum(1 for c in differing if not c["declared"]),
         }
     return {"variant": reliability.get("variant"), "targets": targets}
 

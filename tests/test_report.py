@@ -302,7 +302,19 @@ def write_fixtures(root: pathlib.Path) -> pathlib.Path:
                             "matches_reference": False,
                         }
                     ],
-                    "leaks": {"fds": 0, "tasks": 0},
+                    "leaks": {
+                        "fds": 0,
+                        "tasks": 0,
+                        "problems": ["fixture leak A", "fixture leak B"],
+                    },
+                    "security": [
+                        {
+                            "name": "oversized-header",
+                            "outcome": "431",
+                            "matches_reference": False,
+                            "declared": "picows-core.header-limit",
+                        }
+                    ],
                 },
             },
         },
@@ -387,7 +399,10 @@ def test_every_section_shows_its_numbers(tmp_path: pathlib.Path) -> None:
         "321",
         "98765",
         "slowloris",
-        "Variant <code>quick</code>",  # reliability
+        "Variant <code>quick</code>",
+        "2 outcomes differ from websockets, 1 undeclared",
+        "fixture leak A; fixture leak B",
+        '<code class="decl">picows-core.header-limit</code>',  # reliability
         "Linux-fixture-x86_64",
         "abcdef1234567890",
         "17.4",
@@ -477,3 +492,26 @@ def test_bench_speedups(tmp_path: pathlib.Path) -> None:
     assert throughput["results"]["picows"]["vs_picows"] is None
     assert latency["results"]["compat"]["vs_websockets"] == 2.0  # lower is better: 90 / 45
     assert latency["results"]["compat"]["vs_picows"] is None  # no raw picows measurement
+
+
+def test_sparse_results_render(tmp_path: pathlib.Path) -> None:
+    sparse = {
+        "results/conformance.json": {
+            "schema": "compat-conformance/1",
+            "targets": [{"name": "compat", "role": "subject"}],
+            "scenarios": [{"id": "only.id", "runs": [{"target": "compat", "status": "identical"}]}],
+        },
+        "results/surface.json": {"schema": "compat-surface/1", "entries": [{"name": "x"}]},
+        "autobahn/summary.json": {"schema": "compat-autobahn/1", "runs": [{"target": "compat"}]},
+        "results/hypothesis.json": {"schema": "compat-hypothesis/1", "properties": [{}]},
+        "results/bench.json": {"schema": "compat-bench/1", "cases": [{"case": "c"}]},
+        "results/reliability.json": {
+            "schema": "compat-reliability/1",
+            "targets": {"compat": {"faults": [{"name": "f"}]}},
+        },
+    }
+    for path, data in sparse.items():
+        write_json(tmp_path / path, data)
+    html = render(tmp_path, tmp_path, tmp_path / "none.toml").read_text()
+    assert "compat: drop-in for 1/1 scenarios, 0 declared differences" in html
+    assert html.count("Not run.") == 2  # the catalogue and the environment
