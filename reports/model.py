@@ -429,11 +429,14 @@ def build_reliability(reliability: dict[str, Any] | None) -> dict[str, Any] | No
         differing = [
             c for kind in CHECKS for c in checks[kind] if c.get("matches_reference") is False
         ]
+        known = {"role", "load", "integrity", "leaks", *CHECKS}
         targets[name] = {
+            "role": data.get("role"),
             "load": data.get("load") or {},
             "integrity": data.get("integrity") or {},
             "leaks": data.get("leaks") or {},
             **checks,
+            "other": {key: value for key, value in data.items() if key not in known},
             "mismatches": len(differing),
             "undeclared": sum(1 for c in differing if not c["declared"]),
         }

@@ -286,6 +286,8 @@ def write_fixtures(root: pathlib.Path) -> pathlib.Path:
             "variant": "quick",
             "targets": {
                 "compat": {
+                    "role": "subject",
+                    "problems": ["fixture problem C"],
                     "load": {"connections": 321, "messages": 98765},
                     "integrity": {"corrupted": 0},
                     "faults": [
@@ -402,6 +404,7 @@ def test_every_section_shows_its_numbers(tmp_path: pathlib.Path) -> None:
         "Variant <code>quick</code>",
         "2 outcomes differ from websockets, 1 undeclared",
         "fixture leak A; fixture leak B",
+        "fixture problem C",
         '<code class="decl">picows-core.header-limit</code>',  # reliability
         "Linux-fixture-x86_64",
         "abcdef1234567890",
