@@ -286,7 +286,8 @@ class connect:
                 **tls_kwargs,
             )
         except WSHandshakeError as exc:
-            raise _handshake_error(exc) from None
+            error = _handshake_error(exc)
+            raise error from error.__cause__
         if not isinstance(listener, ClientConnection):
             invalid = InvalidMessage("did not receive a valid HTTP response")
             raise invalid from EOFError("connection closed while reading HTTP status line")
@@ -362,7 +363,7 @@ class connect:
         traceback: TracebackType | None,
     ) -> None:
         try:
-            await self.connection.close()
+            await self.connection.__aexit__(exc_type, exc_value, traceback)
         finally:
             del self.connection
 

@@ -787,7 +787,11 @@ class Connection(WSListener):
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self.close()
+        """Close normally, or with 1011 (internal error) when leaving on an exception."""
+        if exc_type is None:
+            await self.close()
+        else:
+            await self.close(CloseCode.INTERNAL_ERROR)
 
 
 async def _aiter_sync(chunks: Iterable[DataLike]) -> AsyncIterator[DataLike]:

@@ -134,13 +134,10 @@ class Server:
         assert task is not None
         self._handlers[connection] = task
         try:
-            try:
+            async with connection:
                 await self.handler(connection)
-            except Exception:
-                connection.logger.error("connection handler failed", exc_info=True)
-                await connection.close(CloseCode.INTERNAL_ERROR)
-            else:
-                await connection.close()
+        except Exception:
+            connection.logger.error("connection handler failed", exc_info=True)
         finally:
             del self._handlers[connection]
 
