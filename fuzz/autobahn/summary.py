@@ -94,10 +94,10 @@ def write_summary(path: Path, runs: Iterable[dict[str, Any]]) -> list[dict[str, 
         merged = {(run["mode"], run["target"]): run for run in previous["runs"]}
     for run in runs:
         merged[run["mode"], run["target"]] = run
-    path.parent.mkdir(parents=True, exist_ok=True)
     document = {"schema": SCHEMA, "runs": list(merged.values())}
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n")
-    return document["runs"]
+    return list(merged.values())
 
 
 def format_line(run: Mapping[str, Any]) -> str:
