@@ -258,7 +258,10 @@ def check(name: str, value: Any, root: str, apis: tuple[Api, ...]) -> Entry:
     target = mirrored(name, root)
     owner_name, _, attribute = target.rpartition(".")
     if value is None:
-        owner = resolve(owner_name)
+        try:
+            owner = resolve(owner_name)
+        except (ImportError, AttributeError) as exc:
+            return Entry(name, entry_kind, "missing", f"{owner_name}: {type(exc).__name__}: {exc}")
         if _instance_attribute(owner, attribute):
             return Entry(name, entry_kind, "compatible")
         return Entry(name, entry_kind, "missing", f"{target} is never set")

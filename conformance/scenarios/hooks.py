@@ -160,7 +160,10 @@ async def request_health_check(pair: Pair) -> Any:
     async with pair.serve(hold, process_request=hook) as url, pair.connect_raw(
         url, request=get
     ) as client:
-        return raw_view(client)
+        # Without Content-Length, the body runs until the server closes the connection.
+        async with asyncio.timeout(pair.timeout):
+            rest = await client.reader.read()
+        return {**raw_view(client), "until_eof": repr(rest)}
 
 
 def raw_view(client: RawClient) -> dict[str, Any]:
