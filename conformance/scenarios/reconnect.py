@@ -19,6 +19,8 @@ from ._shapes import hold
 # A bound on connection attempts in one scenario, whatever the implementation retries.
 MAX_ATTEMPTS = 12
 DELAY = 0.01
+# Long enough that only a server that never answers makes an attempt time out, even under load.
+OPEN_TIMEOUT = 1.0
 
 # How a raw server answers one attempt: a status (101 accepts), "eof" (close without
 # answering), "silent" (never answer) or "garbage" (not HTTP).
@@ -135,7 +137,7 @@ async def iterate(
         process_exception=attempts.recording(decide or default),
         reconnect_delays=attempts.delays,
         logger=logger,
-        open_timeout=0.3,
+        open_timeout=OPEN_TIMEOUT,
         close_timeout=0.5,
         **kwargs,
     ))
@@ -283,3 +285,46 @@ async def default_backoff(pair: Pair) -> Any:
         "first_in_range": 0 <= delays[0] < 5,
         "then": [round(delay, 3) for delay in delays[1:]],
     }
+
+
+def candidates(pair: Pair) -> list[tuple[str, Exception]]:
+    """Exceptions a connection attempt may raise, built with the client target's classes."""
+    exc = pair.client_exc
+    target = pair.client_target
+    assert target is not None
+    http11, datastructures = target.module("http11"), target.module("datastructures")
+
+    def status(code: int) -> Exception:
+        response = http11.Response(code, "Status", datastructures.Headers(), b"")
+        error: Exception = exc.InvalidStatus(response)
+        return error
+
+    def caused(error: Exception, cause: BaseException) -> Exception:
+        error.__cause__ = cause
+        return error
+
+    return [
+        ("ConnectionRefusedError", ConnectionRefusedError()),
+        ("OSError", OSError("unreachable")),
+        ("TimeoutError", TimeoutError()),
+        ("InvalidMessage from EOFError", caused(exc.InvalidMessage("eof"), EOFError())),
+        ("InvalidMessage from ValueError", caused(exc.InvalidMessage("bad"), ValueError())),
+        ("InvalidMessage alone", exc.InvalidMessage("bad")),
+        *((f"InvalidStatus {code}", status(code)) for code in (400, 403, 429, 500, 501, 502, 503,
+                                                                504, 505)),
+        ("InvalidUpgrade", exc.InvalidUpgrade("Upgrade", "h2c")),
+        ("InvalidHandshake", exc.InvalidHandshake("no")),
+        ("ValueError", ValueError("no")),
+    ]
+
+
+@scenario("connect", sides="client")
+async def process_exception_decisions(pair: Pair) -> Any:
+    """The default process_exception on each kind of error: retried (None) or raised as is."""
+    decide = pair.client_module.process_exception
+    decisions = {}
+    for label, error in candidates(pair):
+        decision = decide(error)
+        decisions[label] = "retry" if decision is None else "raise" if decision is error else (
+            type(decision).__name__)
+    return decisions
