@@ -22,6 +22,9 @@ from .surface import (
 
 SUBJECT = "compat"
 
+# Declared names include deprecated websockets modules, imported here on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 
 def test_every_name_is_compatible_or_declared(tmp_path: pathlib.Path) -> None:
     """Writes surface.json, then fails on any name missing or with another signature."""
