@@ -1,0 +1,65 @@
+"""Hypothesis profiles, the targets under test, the shared harness and the results file.
+
+``HYPOTHESIS_PROFILE=ci`` (default) is deterministic and quick; ``HYPOTHESIS_PROFILE=fuzz`` keeps
+generating random examples for ``HYPOTHESIS_FUZZ_SECONDS`` (default 60) per property and target,
+remembering failures in ``.hypothesis/``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from conformance.plugin import state
+
+from . import differential
+
+SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=SLOW,
+    print_blob=False,
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=200,
+    database=DirectoryBasedExampleDatabase(str(differential.ROOT / ".hypothesis" / "examples")),
+    deadline=None,
+    suppress_health_check=SLOW,
+    print_blob=True,
+)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+if PROFILE == "fuzz":
+    differential.BUDGET = float(os.environ.get("HYPOTHESIS_FUZZ_SECONDS", "60"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every property runs against each target but the reference it is compared with."""
+    if "target" in metafunc.fixturenames:
+        targets = [t for t in state(metafunc.config).targets if t.role != "reference"]
+        metafunc.parametrize("target", targets, ids=[target.name for target in targets])
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[differential.Harness]:
+    """One event loop per test module; servers started in it live until the module ends."""
+    shared = differential.Harness()
+    try:
+        yield shared
+    finally:
+        shared.close()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if differential.RESULTS:
+        differential.write_results(PROFILE)

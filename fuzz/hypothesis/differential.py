@@ -1,0 +1,196 @@
+"""Differential checks for properties: a loop per module, shared servers, tallies, catalogue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import json
+import pathlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+import pytest
+
+from conformance import catalogue, trace
+from conformance.scenario import Pair
+from conformance.targets import REFERENCE, Target
+
+__all__ = ["RESULTS", "Harness", "Mailbox", "Tally", "short", "write_results"]
+
+T = TypeVar("T")
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+RESULTS_PATH = ROOT / "reports" / "out" / "results" / "hypothesis.json"
+SCHEMA = "compat-hypothesis/1"
+# Bound on one example (both targets), well above what a passing example takes.
+EXAMPLE_TIMEOUT = 15.0
+# Seconds each property keeps running batches of examples; 0 runs one batch (see conftest).
+BUDGET = 0.0
+MAX_BATCHES = 10_000
+# Longer messages are traced as their type, length and digest.
+SHORT = 64
+
+# Every property run in this process, in order, as written to hypothesis.json.
+RESULTS: list[dict[str, Any]] = []
+# Reference traces by property and example: the same examples run against each target.
+REFERENCE_TRACES: dict[tuple[str, Hashable], Any] = {}
+
+
+def short(value: Any) -> Any:
+    """``value`` with long strings in traces replaced by their length and digest."""
+    if isinstance(value, str) and len(value) > SHORT:
+        digest = hashlib.sha1(value.encode(errors="surrogatepass")).hexdigest()[:12]
+        return f"<{len(value)} chars {digest}>"
+    if isinstance(value, list):
+        return [short(item) for item in value]
+    if isinstance(value, dict):
+        return {key: short(item) for key, item in value.items()}
+    return value
+
+
+class Mailbox:
+    """Values posted under a key by one task and awaited by another, bounded."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.events: dict[str, asyncio.Event] = {}
+
+    def put(self, key: str, value: Any) -> None:
+        self.values[key] = value
+        self.events.setdefault(key, asyncio.Event()).set()
+
+    async def get(self, key: str, timeout: float) -> Any:
+        """The value posted under ``key``; None if nothing came within ``timeout``."""
+        event = self.events.setdefault(key, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await event.wait()
+        self.events.pop(key, None)
+        return self.values.pop(key, None)
+
+
+@dataclasses.dataclass
+class Tally:
+    """What one property did against one target: examples, differences, a counterexample."""
+
+    name: str
+    target: Target
+    examples: int = 0
+    failures: int = 0
+    counterexample: str | None = None
+    started: float = dataclasses.field(default_factory=time.monotonic)
+
+    def check(self, scenario: str, reference: Any, actual: Any, example: object) -> None:
+        """Compare traces; a difference the catalogue doesn't declare fails the subject.
+
+        A peer's differences are counted, keeping the shortest example, and never fail.
+        """
+        self.examples += 1
+        diff = trace.compare(reference, actual)
+        if not diff or catalogue.load().declared(self.target.name, scenario, None, actual, diff):
+            return
+        self.mismatch(example, trace.render(reference, actual, (REFERENCE, self.target.name)))
+
+    def expect(self, condition: bool, example: object, message: str) -> None:
+        """Count an example; fail the subject (count a peer's failure) unless ``condition``."""
+        self.examples += 1
+        if not condition:
+            self.mismatch(example, message)
+
+    def mismatch(self, example: object, message: str) -> None:
+        shown = repr(example)
+        if self.target.role == "subject":
+            # Hypothesis replays the shrunk example last, so the last one kept is minimal.
+            self.counterexample = shown
+            raise AssertionError(f"{self.target.name} differs on {shown}\n{message}")
+        self.failures += 1
+        if self.counterexample is None or len(shown) < len(self.counterexample):
+            self.counterexample = shown
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "target": self.target.name,
+            "examples": self.examples,
+            "failures": self.failures,
+            "counterexample": self.counterexample,
+            "seconds": round(time.monotonic() - self.started, 3),
+        }
+
+
+class Harness:
+    """An event loop kept across examples, with servers started once and reused."""
+
+    def __init__(self) -> None:
+        self.runner = asyncio.Runner()
+        self.stack = contextlib.AsyncExitStack()
+        self.shared: dict[Hashable, Any] = {}
+
+    def run(self, awaitable: Awaitable[T], timeout: float = EXAMPLE_TIMEOUT) -> T:
+        """Run ``awaitable`` on the harness loop, bounded by ``timeout``."""
+
+        async def bounded() -> T:
+            async with asyncio.timeout(timeout):
+                return await awaitable
+
+        return self.runner.run(bounded())
+
+    async def share(
+        self, key: Hashable, start: Callable[[], contextlib.AbstractAsyncContextManager[T]]
+    ) -> T:
+        """The value of the context ``start()`` entered once for ``key`` and kept open."""
+        if key not in self.shared:
+            self.shared[key] = await self.stack.enter_async_context(start())
+        return self.shared[key]  # type: ignore[no-any-return]
+
+    def reference(self, name: str, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+        """The reference trace of an example, computed once per property."""
+        cache_key = (name, key)
+        if cache_key not in REFERENCE_TRACES:
+            REFERENCE_TRACES[cache_key] = self.run(compute())
+        return REFERENCE_TRACES[cache_key]  # type: ignore[no-any-return]
+
+    def measure(self, name: str, target: Target, prop: Callable[[Tally], None]) -> None:
+        """Run ``prop`` with a fresh tally and record the result; the subject's failure raises.
+
+        ``prop`` runs again (new random examples) until :data:`BUDGET` seconds have passed.
+        """
+        if not target.available:
+            if target.role == "peer":
+                pytest.skip(f"target {target.name} unavailable: {target.error}")
+            pytest.fail(f"target {target.name} unavailable: {target.error}")
+        tally = Tally(name, target)
+        try:
+            for _ in range(MAX_BATCHES):
+                prop(tally)
+                if time.monotonic() - tally.started >= BUDGET:
+                    break
+        except Exception:
+            tally.failures = max(tally.failures, 1)
+            raise
+        finally:
+            RESULTS.append(tally.result())
+
+    def close(self) -> None:
+        """Stop every shared server, then the loop."""
+        try:
+            self.runner.run(self.stack.aclose())
+        finally:
+            self.runner.close()
+
+
+@contextlib.asynccontextmanager
+async def serving(pair: Pair, handler: Callable[..., Any], **kwargs: Any) -> AsyncIterator[str]:
+    """A server of ``pair``'s server target, yielding its base URL without the trailing slash."""
+    async with pair.serving(handler, **kwargs) as server:
+        yield pair.url(server).rstrip("/")
+
+
+def write_results(profile: str, path: pathlib.Path = RESULTS_PATH) -> None:
+    """Write every recorded property result as ``compat-hypothesis/1`` JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {"schema": SCHEMA, "profile": profile, "properties": RESULTS}
+    path.write_text(json.dumps(document, indent=2) + "\n")
