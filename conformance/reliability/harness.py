@@ -105,7 +105,7 @@ def section(target: Target) -> dict[str, Any]:
     return FIGURES.setdefault(
         target.name,
         {"role": target.role, "load": {}, "integrity": {}, "leaks": {}, "faults": [],
-         "hostile": [], "security": []},
+         "hostile": [], "security": [], "problems": []},
     )
 
 
@@ -114,11 +114,11 @@ def record(target: Target, kind: str, figures: dict[str, Any]) -> None:
     section(target)[kind].update(figures)
 
 
-def expect(target: Target, problems: list[str], kind: str) -> None:
-    """Fail on ``problems`` unless ``target`` is a peer; peers' problems are recorded."""
+def expect(target: Target, problems: list[str]) -> None:
+    """Record ``problems`` and fail on them unless ``target`` is a peer."""
     if not problems:
         return
-    section(target)[kind]["problems"] = problems
+    section(target)["problems"].extend(problems)
     if target.role != "peer":
         pytest.fail(f"{target.name}: " + "; ".join(problems), pytrace=False)
 
