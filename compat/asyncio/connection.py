@@ -23,7 +23,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, M
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 
-from picows import WSListener, WSMsgType, WSTransport
+from picows import WSCloseCode, WSListener, WSMsgType, WSTransport
 
 from ..exceptions import (
     ConcurrencyError,
@@ -302,11 +302,24 @@ class Connection(WSListener):
         # RFC 6455 5.4 lets control frames interrupt a fragmented message: a close ends the
         # connection normally and the incomplete message is dropped (websockets fails with 1002).
         if self._state is State.OPEN:
-            self.transport.send(CLOSE, payload)
+            self._send_close_frame(payload)
             self._close_sent = close
             self._close_rcvd_then_sent = True
             self._state = State.CLOSING
         self._end_of_stream()
+
+    def _send_close_frame(self, payload: bytes) -> None:
+        """Send a close frame with ``payload``, then let picows drop whatever it would send.
+
+        Once the close frame is out, picows must not write another one of its own (it would if
+        it found a framing error in what the peer sends next, possibly after the server's
+        half-close), so the frame goes through ``send_close``, which records it.
+        """
+        if payload:
+            code = int.from_bytes(payload[:2], "big")
+            self.transport.send_close(WSCloseCode(code), payload[2:])
+        else:
+            self.transport.send(CLOSE, payload)
 
     def _fail_on_receive(self, code: int, reason: str, exc: Exception) -> None:
         self._set_connection_exc(exc)
@@ -316,7 +329,7 @@ class Connection(WSListener):
         """Fail the connection as RFC 6455 7.1.7 says: send a close frame, stop reading."""
         if self._state is State.OPEN and code != CloseCode.ABNORMAL_CLOSURE:
             close = Close(code, reason)
-            self.transport.send(CLOSE, close.serialize())
+            self._send_close_frame(close.serialize())
             self._close_sent = close
             if self._close_rcvd is not None:
                 self._close_rcvd_then_sent = True
@@ -627,7 +640,7 @@ class Connection(WSListener):
             else:
                 close = Close(code, reason)
                 payload = close.serialize()
-                self.transport.send(CLOSE, payload)
+                self._send_close_frame(payload)
                 self._close_sent = close
                 self._state = State.CLOSING
                 self._arm_close_timer()
