@@ -1,1 +1,1 @@
-"""Fuzzing suites run against every target: Autobahn TestSuite via kosoku or wstest."""
+"""Fuzzing run against every target: the Autobahn TestSuite and Hypothesis properties."""

@@ -193,6 +193,7 @@ async def _fuzzingclient(
                 await fuzzing.wait()
         finally:
             counter.cancel()
+            await asyncio.wait([counter])
 
 
 async def _fuzzingserver(
