@@ -154,6 +154,7 @@ class Connection(WSListener):
 
         # Sending.
         self._send_in_progress: asyncio.Future[None] | None = None
+        self._expect_continuation = False
         self._writing_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
 
@@ -544,6 +545,12 @@ class Connection(WSListener):
             raise self.close_exc
 
     def _write(self, msg_type: WSMsgType, data: bytes | bytearray | memoryview, fin: bool) -> None:
+        """Write one data frame, compressed when permessage-deflate is active."""
+        if msg_type is not CONTINUATION and self._expect_continuation:
+            # A fragmented message was interrupted (its send was cancelled): as in websockets,
+            # nothing else may be sent until the connection closes.
+            raise ProtocolError("expected a continuation frame")
+        self._expect_continuation = not fin
         deflate = self.deflate
         if deflate is None:
             self.transport.send(msg_type, data, fin)
