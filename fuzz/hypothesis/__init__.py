@@ -1,0 +1,1 @@
+"""Hypothesis properties: generated frames, call sequences and options, differential."""

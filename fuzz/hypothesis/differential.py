@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import pathlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
@@ -15,10 +16,10 @@ from typing import Any, TypeVar
 import pytest
 
 from conformance import catalogue, trace
-from conformance.scenario import Pair
+from conformance.scenario import LogRecords, Pair
 from conformance.targets import REFERENCE, Target
 
-__all__ = ["RESULTS", "Harness", "Mailbox", "Tally", "short", "write_results"]
+__all__ = ["RESULTS", "Harness", "Mailbox", "Tally", "logged", "short", "write_results"]
 
 T = TypeVar("T")
 
@@ -49,6 +50,36 @@ def short(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: short(item) for key, item in value.items()}
     return value
+
+
+# Logged when a future is garbage-collected, at no predictable time: not part of a trace.
+UNTIMED = "was never retrieved"
+
+
+async def logged(awaitable: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """The trace ``awaitable`` returns, with the errors logged meanwhile under ``logged``.
+
+    An error is traced as its exception class, or its message without a traceback.
+    """
+    records = LogRecords()
+    root = logging.getLogger()
+    root.addHandler(records)
+    try:
+        result = await awaitable
+    finally:
+        root.removeHandler(records)
+    errors = [
+        logged_error(record)
+        for record in records.records
+        if record.levelno >= logging.ERROR and UNTIMED not in record.getMessage()
+    ]
+    return {**result, "logged": errors}
+
+
+def logged_error(record: logging.LogRecord) -> str:
+    if record.exc_info and record.exc_info[0]:
+        return record.exc_info[0].__name__
+    return record.getMessage()
 
 
 class Mailbox:

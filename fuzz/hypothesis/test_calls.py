@@ -24,7 +24,7 @@ from conformance.scenarios._shapes import closed
 from conformance.targets import REFERENCE, Target
 
 from . import strategies
-from .differential import Harness, Mailbox, Tally, serving, short
+from .differential import Harness, Mailbox, Tally, logged, serving, short
 from .strategies import Call, Side
 
 SCENARIO = "calls.generated"
@@ -146,7 +146,7 @@ def test_call_sequences(harness: Harness, target: Target) -> None:
 
     async def run(side: Target, actor: Side, calls: list[Call]) -> Any:
         server = await harness.share(("calls", side.name), lambda: CallServer(side).running())
-        return await server.trace(actor, calls)
+        return await logged(server.trace(actor, calls))
 
     @given(actor=st.sampled_from(["client", "server"]), calls=strategies.calls())
     # Regression: a close reason making the close frame longer than 125 bytes.

@@ -25,7 +25,7 @@ from conformance.scenarios._shapes import closed, drain
 from conformance.targets import REFERENCE, Target
 
 from . import strategies
-from .differential import Harness, Mailbox, Tally, serving, short
+from .differential import Harness, Mailbox, Tally, logged, serving, short
 from .strategies import Plan, Side
 
 # Catalogue ids of the properties: protocol scenarios, so protocol differences apply.
@@ -143,13 +143,15 @@ class ScriptedServer:
         return {**record, "peer_read": await self.reads.get(path, pair.timeout)}
 
 
-# Regressions: a pong owed before a protocol error detected later in the same read, and the
-# first of two protocol errors deciding the close code.
+# Regressions: a pong owed before a protocol error detected later in the same read, the
+# first of two protocol errors deciding the close code, no message after an invalid close.
 PONG_BEFORE_ERROR = Plan((Frame(OP_PING, b""), Frame(0x3, b"")))
 PONG_BEFORE_BAD_CLOSE = Plan((Frame(OP_PING, b""), Frame(OP_CLOSE, b"\x03\xe7")))
 FIRST_ERROR_WINS = Plan(
     (Frame(OP_TEXT, b"a", fin=False), Frame(OP_BINARY, b"b"), Frame(OP_CLOSE, b"\x03\xe8\xff"))
 )
+
+DATA_AFTER_BAD_CLOSE = Plan((Frame(OP_CLOSE, b"\xed"), Frame(OP_TEXT, b"a" * 65535)))
 
 
 def scenario(base: str, plan: Plan) -> str:
@@ -166,11 +168,12 @@ def test_frames_to_server(harness: Harness, target: Target) -> None:
         server = await harness.share(
             ("recording", side.name), lambda: RecordingServer(side).running()
         )
-        return await server.trace(plan)
+        return await logged(server.trace(plan))
 
     @given(plan=strategies.plans())
     @example(plan=PONG_BEFORE_ERROR)
     @example(plan=FIRST_ERROR_WINS)
+    @example(plan=DATA_AFTER_BAD_CLOSE)
     def frames_to_server(tally: Tally, plan: Plan) -> None:
         key = (plan.stream("client"), plan.cuts)
         reference = harness.reference(TO_SERVER, key, lambda: run(REFERENCE_TARGET, plan))
@@ -186,11 +189,12 @@ def test_frames_to_client(harness: Harness, target: Target) -> None:
         server = await harness.share(
             "scripted", lambda: ScriptedServer().running(Pair(None, None))
         )
-        return await server.trace(side, plan)
+        return await logged(server.trace(side, plan))
 
     @given(plan=strategies.plans())
     @example(plan=PONG_BEFORE_BAD_CLOSE)
     @example(plan=FIRST_ERROR_WINS)
+    @example(plan=DATA_AFTER_BAD_CLOSE)
     def frames_to_client(tally: Tally, plan: Plan) -> None:
         key = (plan.stream("server"), plan.cuts)
         reference = harness.reference(TO_CLIENT, key, lambda: run(REFERENCE_TARGET, plan))
