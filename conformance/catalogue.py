@@ -78,11 +78,16 @@ def matches(pattern: str, text: str) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Api:
-    """A websockets API name that compat declares unsupported."""
+    """A websockets API name that compat provides differently or not at all.
+
+    ``raises``: present, raises UnsupportedFeature when called; ``absent``: not provided;
+    ``signature``: present with another signature (internal constructors).
+    """
 
     name: str
-    status: Literal["raises", "absent"]
+    status: Literal["raises", "absent", "signature"]
     feature: str
+    reason: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -330,7 +330,7 @@ def verify_declared(api: Api, root: str) -> str | None:
         return None if api.status == "absent" else f"{target} is missing"
     if api.status == "absent":
         return f"{target} exists"
-    if str(api.status) == "signature":
+    if api.status == "signature":
         if signature_problems(resolve(api.name), value):
             return None
         return f"{target} has websockets' signature"

@@ -79,9 +79,10 @@ class ServerConnection(Connection):
 class _WireResponse(WSUpgradeResponse):
     """Serialise a :class:`Response` exactly: reason phrase, header order and body."""
 
-    __slots__ = ("code", "reason")
+    __slots__ = ("code", "reason", "response")
 
     def __init__(self, response: Response) -> None:
+        self.response = response
         self.version = b"HTTP/1.1"
         # picows only compares the status with 101; keep the exact code for serialisation.
         known = response.status_code in _STATUSES
@@ -92,10 +93,10 @@ class _WireResponse(WSUpgradeResponse):
         self.body = bytes(response.body)
 
     def to_bytes(self) -> bytearray:
+        # picows adds its own headers to self.headers (Connection: close on a rejection);
+        # websockets sends the response's headers as they are.
         data = bytearray(f"HTTP/1.1 {self.code} {self.reason}\r\n".encode())
-        for name, value in self.headers.items():
-            data += f"{name}: {value}\r\n".encode()
-        data += b"\r\n"
+        data += self.response.headers.serialize()
         if self.body:
             data += self.body
         return data
@@ -197,6 +198,13 @@ class Server:
     def sockets(self) -> tuple[Any, ...]:
         """The listening sockets."""
         return tuple(self.server.sockets)
+
+    def __await__(self) -> Generator[Any, None, Server]:
+        """``await`` on a started server returns it, as in websockets."""
+        return self._started().__await__()
+
+    async def _started(self) -> Server:
+        return self
 
     async def __aenter__(self) -> Server:
         return self
