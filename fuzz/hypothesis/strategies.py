@@ -26,6 +26,7 @@ __all__ = [
     "BOUNDARY_LENGTHS",
     "Call",
     "Plan",
+    "Side",
     "calls",
     "close_frames",
     "frames",
