@@ -28,18 +28,22 @@ from ..targets import REFERENCE, Target
 
 __all__ = [
     "FIGURES",
+    "MIB",
     "RESULTS",
     "SCHEMA",
     "SIZES",
     "VARIANT",
     "Logs",
     "capture",
+    "check_name",
     "compare",
     "expect",
     "open_fds",
     "raise_fd_limit",
     "record",
     "rss",
+    "section",
+    "settle",
     "write",
 ]
 
@@ -123,6 +127,11 @@ def expect(target: Target, problems: list[str]) -> None:
         pytest.fail(f"{target.name}: " + "; ".join(problems), pytrace=False)
 
 
+def check_name(check: Callable[..., object]) -> str:
+    """The name of a check function as it appears in ids and reports."""
+    return getattr(check, "__name__", repr(check)).replace("_", "-")
+
+
 def summary(outcome: Any) -> str:
     """A short readable form of an outcome for the report."""
     text = json.dumps(outcome, sort_keys=True)
@@ -147,7 +156,7 @@ async def compare(
     if target.name == REFERENCE:
         REFERENCE_OUTCOMES[key] = actual
         section(target)[kind].append({"name": name, "outcome": summary(actual),
-                                      "matches_reference": None})
+                                      "matches_reference": None, "declared": None})
         return actual
     if key not in REFERENCE_OUTCOMES:
         REFERENCE_OUTCOMES[key] = trace.data(await run(reference))

@@ -291,10 +291,9 @@ FAULTS: list[Callable[[Target], Awaitable[Any]]] = [
 ]
 
 
-@pytest.mark.parametrize("fault", FAULTS, ids=[fault.__name__ for fault in FAULTS])
+@pytest.mark.parametrize("fault", FAULTS, ids=list(map(harness.check_name, FAULTS)))
 async def test_fault(
     target: Target, reference: Target, fault: Callable[[Target], Awaitable[Any]], debug: None
 ) -> None:
     """The target survives the fault exactly as the reference does."""
-    name = fault.__name__.replace("_", "-")
-    await harness.compare("faults", name, target, reference, fault)
+    await harness.compare("faults", harness.check_name(fault), target, reference, fault)

@@ -54,6 +54,10 @@ REQUESTS: dict[str, bytes] = {
 FRAMES: dict[str, tuple[bytes, tuple[tuple[str, str], ...]]] = {
     "unmasked-frame": (encode_frame(OP_TEXT, b"hello"), ()),
     "length-2-63": (encode_frame(OP_BINARY, b"", mask=CLIENT_MASK, length_override=1 << 63), ()),
+    "length-2-63-minus-1": (
+        encode_frame(OP_BINARY, b"", mask=CLIENT_MASK, length_override=(1 << 63) - 1),
+        (),
+    ),
     "deflate-bomb": (
         encode_frame(OP_BINARY, deflate_bomb(), rsv1=True, mask=CLIENT_MASK),
         (("Sec-WebSocket-Extensions", "permessage-deflate"),),
@@ -113,7 +117,10 @@ def hostile(name: str) -> Any:
     return check
 
 
-@pytest.mark.parametrize("name", [*REQUESTS, *FRAMES])
+NAMES = [*REQUESTS, *FRAMES]
+
+
+@pytest.mark.parametrize("name", NAMES)
 async def test_hostile(target: Target, reference: Target, name: str, debug: None) -> None:
     """The target's server answers as the reference's does and keeps serving."""
     outcome = await harness.compare("hostile", name, target, reference, hostile(name))

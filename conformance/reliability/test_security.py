@@ -174,12 +174,12 @@ CHECKS: list[Callable[[Target], Awaitable[Any]]] = [
 ]
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=[check.__name__ for check in CHECKS])
+@pytest.mark.parametrize("check", CHECKS, ids=list(map(harness.check_name, CHECKS)))
 async def test_security(
     target: Target, reference: Target, check: Callable[[Target], Awaitable[Any]], debug: None
 ) -> None:
     """The target's security default behaves as the reference's."""
-    await harness.compare("security", check.__name__.replace("_", "-"), target, reference, check)
+    await harness.compare("security", harness.check_name(check), target, reference, check)
     if check is secrets_not_logged:
         logged = LOGGED.pop(target.name)
         harness.section(target)["secrets_logged"] = logged
