@@ -41,7 +41,14 @@ from ..headers import build_authorization_basic, validate_subprotocols
 from ..http11 import USER_AGENT, Request, Response
 from ..typing import LoggerLike, Origin, Subprotocol
 from ..uri import WebSocketURI, parse_uri
-from .connection import EXTENSIONS_ALTERNATIVE, Connection, core_logger, limits
+from .connection import (
+    EXTENSIONS_ALTERNATIVE,
+    READ_BUFFER_SIZE,
+    USE_AIOFASTNET,
+    Connection,
+    core_logger,
+    limits,
+)
 from .proxy import open_socket
 
 __all__ = ["ClientConnection", "connect", "process_exception", "unix_connect"]
@@ -279,6 +286,8 @@ class connect:
                 websocket_handshake_timeout=handshake_timeout,
                 enable_auto_pong=False,
                 logger_name=core_logger,
+                read_buffer_init_size=READ_BUFFER_SIZE,
+                use_aiofastnet=USE_AIOFASTNET,
                 max_frame_size=min(frame_limits) if frame_limits else sys.maxsize,
                 extra_headers=self._request_headers(wsuri, offer),
                 max_redirects=0,
@@ -400,4 +409,3 @@ def unix_connect(path: str | None = None, uri: str | None = None, **kwargs: Any)
     raise UnsupportedFeature(
         "unix_connect()", "connect over TCP with connect(), e.g. to a local port on 127.0.0.1"
     )
-

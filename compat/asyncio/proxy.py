@@ -35,9 +35,7 @@ async def open_socket(
     if proxy is True:
         proxy = get_proxy(wsuri)
     options: dict[str, Any] = {
-        name: kwargs[name]
-        for name in ("family", "proto", "flags", "local_addr")
-        if name in kwargs
+        name: kwargs[name] for name in ("family", "proto", "flags", "local_addr") if name in kwargs
     }
     if proxy is not None:
         return await connect_through_proxy(

@@ -8,9 +8,7 @@ from ..exceptions import UnsupportedFeature
 
 __all__ = ["Router", "route", "unix_route"]
 
-ALTERNATIVE = (
-    "serve() a single handler and dispatch on connection.request.path in your application"
-)
+ALTERNATIVE = "serve() a single handler and dispatch on connection.request.path in your application"
 
 
 def route(*args: Any, **kwargs: Any) -> NoReturn:

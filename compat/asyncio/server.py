@@ -36,7 +36,15 @@ from ..headers import build_www_authenticate_basic, parse_authorization_basic
 from ..http11 import SERVER, Request, Response
 from ..protocol import State
 from ..typing import LoggerLike, Origin, StatusLike, Subprotocol
-from .connection import EXTENSIONS_ALTERNATIVE, Connection, broadcast, core_logger, limits
+from .connection import (
+    EXTENSIONS_ALTERNATIVE,
+    READ_BUFFER_SIZE,
+    USE_AIOFASTNET,
+    Connection,
+    broadcast,
+    core_logger,
+    limits,
+)
 
 __all__ = [
     "Server",
@@ -318,9 +326,7 @@ class serve:
 
     def _upgrade(self, server: Server, upgrade: WSUpgradeRequest) -> WSUpgradeResponseWithListener:
         """Decide the response to an upgrade request, running the handshake hooks."""
-        request = Request(
-            upgrade.path.decode("iso-8859-1"), Headers(list(upgrade.headers.items()))
-        )
+        request = Request(upgrade.path.decode("iso-8859-1"), Headers(list(upgrade.headers.items())))
         connection = ServerConnection(server, logger=server.logger, **self.connection_kwargs)
         connection.request = request
         response: Response | None = None
@@ -397,6 +403,8 @@ class serve:
             websocket_handshake_timeout=self.open_timeout,
             enable_auto_pong=False,
             logger_name=core_logger,
+            read_buffer_init_size=READ_BUFFER_SIZE,
+            use_aiofastnet=USE_AIOFASTNET,
             max_frame_size=min(frame_limits) if frame_limits else sys.maxsize,
             **self.create_server_kwargs,
         )
