@@ -55,6 +55,7 @@ EXTENSIONS_ALTERNATIVE = (
     "use compression='deflate' for permessage-deflate or compression=None to disable it"
 )
 UTF8Decoder = codecs.getincrementaldecoder("utf-8")
+OPEN, CLOSING, CLOSED = State.OPEN, State.CLOSING, State.CLOSED
 
 
 class CoreLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -144,7 +145,7 @@ class Connection(WSListener):
         self.loop = asyncio.get_running_loop()
         self.transport: WSTransport
         self._raw: asyncio.Transport
-        self._state = State.OPEN
+        self._state = OPEN
         self._close_sent: Close | None = None
         self._close_rcvd: Close | None = None
         self._close_rcvd_then_sent: bool | None = None
@@ -181,9 +182,26 @@ class Connection(WSListener):
         self._schedule_keepalive()
 
     def on_ws_frame(self, transport: WSTransport, frame: Any) -> None:
+        msg_type = frame.msg_type
+        if (
+            (msg_type is TEXT or msg_type is BINARY)
+            and frame.fin
+            and self._incoming_text is None
+            and not (frame.rsv1 or frame.rsv2 or frame.rsv3 or self._discarding)
+        ):
+            # Fast path: a whole uncompressed message. picows already enforced max_size on it.
+            frames = self._frames
+            frames.append((msg_type is TEXT, frame.get_payload_as_bytes(), True))
+            waiter = self._recv_waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            high = self.queue_high
+            if high is not None and len(frames) > high and not self._reading_paused:
+                self._reading_paused = True
+                self._raw.pause_reading()
+            return
         if self._discarding:
             return
-        msg_type = frame.msg_type
         try:
             if frame.rsv2 or frame.rsv3:
                 raise ProtocolError("reserved bits must be 0")
@@ -215,7 +233,7 @@ class Connection(WSListener):
             self._close_sent = Close(handshake.sent.code.value, handshake.sent.reason or "")
             if self._close_rcvd is not None:
                 self._close_rcvd_then_sent = True
-        self._state = State.CLOSED
+        self._state = CLOSED
         self._discarding = True
         if self._close_timer is not None:
             self._close_timer.cancel()
@@ -306,15 +324,15 @@ class Connection(WSListener):
         payload = frame.get_payload_as_bytes()
         close = Close.parse(payload)
         self._close_rcvd = close
-        if self._state is State.CLOSING:
+        if self._state is CLOSING:
             self._close_rcvd_then_sent = False
         # RFC 6455 5.4 lets control frames interrupt a fragmented message: a close ends the
         # connection normally and the incomplete message is dropped (websockets fails with 1002).
-        if self._state is State.OPEN:
+        if self._state is OPEN:
             self._send_close_frame(payload)
             self._close_sent = close
             self._close_rcvd_then_sent = True
-            self._state = State.CLOSING
+            self._state = CLOSING
         self._end_of_stream()
 
     def _send_close_frame(self, payload: bytes) -> None:
@@ -336,13 +354,13 @@ class Connection(WSListener):
 
     def _fail(self, code: int, reason: str = "") -> None:
         """Fail the connection as RFC 6455 7.1.7 says: send a close frame, stop reading."""
-        if self._state is State.OPEN and code != CloseCode.ABNORMAL_CLOSURE:
+        if self._state is OPEN and code != CloseCode.ABNORMAL_CLOSURE:
             close = Close(code, reason)
             self._send_close_frame(close.serialize())
             self._close_sent = close
             if self._close_rcvd is not None:
                 self._close_rcvd_then_sent = True
-            self._state = State.CLOSING
+            self._state = CLOSING
         self._end_of_stream()
 
     def _end_of_stream(self) -> None:
@@ -367,7 +385,7 @@ class Connection(WSListener):
             self._close_timer = self.loop.call_later(self.close_timeout, self._close_timed_out)
 
     def _close_timed_out(self) -> None:
-        if self._state is not State.CLOSED:
+        if self._state is not CLOSED:
             self._set_connection_exc(TimeoutError("timed out while closing connection"))
             self._raw.abort()
 
@@ -386,7 +404,7 @@ class Connection(WSListener):
         """Wait for the next data frame; ``None`` once the connection is closed."""
         frames = self._frames
         while not frames:
-            if self._state is State.CLOSED:
+            if self._state is CLOSED:
                 return None
             waiter = self.loop.create_future()
             self._recv_waiter = waiter
@@ -537,7 +555,7 @@ class Connection(WSListener):
 
     async def _wait_closed_and_raise(self) -> NoReturn:
         """Wait until the connection closes, within ``close_timeout``; raise ConnectionClosed."""
-        if self._state is not State.CLOSED:
+        if self._state is not CLOSED:
             self._arm_close_timer()
             await asyncio.shield(self._closed)
         raise self.close_exc
@@ -549,7 +567,7 @@ class Connection(WSListener):
             await waiter
         finally:
             self._drain_waiters.remove(waiter)
-        if self._state is State.CLOSED:
+        if self._state is CLOSED:
             raise self.close_exc
 
     def _write(self, msg_type: WSMsgType, data: bytes | bytearray | memoryview, fin: bool) -> None:
@@ -578,14 +596,39 @@ class Connection(WSListener):
         ``text`` overrides the frame type. Iterables and async iterables of str or bytes-like
         chunks are sent as one fragmented message.
         """
+        if (
+            self._state is OPEN
+            and self._send_in_progress is None
+            and self.deflate is None
+            and not self._expect_continuation
+        ):
+            # Fast path: picows frames str (as UTF-8) and bytes-like objects itself.
+            if isinstance(message, str):
+                self.transport.send(BINARY if text is False else TEXT, message)
+            elif isinstance(message, BytesLike):
+                self.transport.send(TEXT if text is True else BINARY, message)
+            else:
+                await self._send_other(message, text)
+                return
+            if self._writing_paused:
+                await self._drain()
+            return
+        await self._send_other(message, text)
+
+    async def _send_other(
+        self,
+        message: DataLike | Iterable[DataLike] | AsyncIterable[DataLike],
+        text: bool | None,
+    ) -> None:
+        """:meth:`send` when the fast path doesn't apply."""
         while self._send_in_progress is not None:
             await asyncio.shield(self._send_in_progress)
         if isinstance(message, str):
-            if self._state is not State.OPEN:
+            if self._state is not OPEN:
                 await self._wait_closed_and_raise()
             self._write(BINARY if text is False else TEXT, message.encode(), True)
         elif isinstance(message, BytesLike):
-            if self._state is not State.OPEN:
+            if self._state is not OPEN:
                 await self._wait_closed_and_raise()
             self._write(TEXT if text is True else BINARY, message, True)
         elif isinstance(message, Mapping):
@@ -619,7 +662,7 @@ class Connection(WSListener):
             else:
                 raise TypeError(f"{kind} must contain bytes or str")
             while True:
-                if self._state is not State.OPEN:
+                if self._state is not OPEN:
                     await self._wait_closed_and_raise()
                 data = chunk.encode() if isinstance(chunk, str) else chunk
                 self._write(msg_type, data, False)
@@ -632,13 +675,13 @@ class Connection(WSListener):
                     break
                 if isinstance(chunk, str) != encode or not isinstance(chunk, (str, *BytesLike)):
                     raise TypeError(f"{kind} must contain uniform types")
-            if self._state is not State.OPEN:
+            if self._state is not OPEN:
                 await self._wait_closed_and_raise()
             self._write(CONTINUATION, b"", True)
             if self._writing_paused:
                 await self._drain()
         except Exception:
-            if self._state is State.OPEN:
+            if self._state is OPEN:
                 self._fail(CloseCode.INTERNAL_ERROR, "error in fragmented message")
                 with contextlib.suppress(ConnectionClosed):
                     await self._wait_closed_and_raise()
@@ -649,7 +692,7 @@ class Connection(WSListener):
 
     async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Perform the closing handshake, waiting at most ``close_timeout`` for the peer."""
-        if self._state is State.OPEN:
+        if self._state is OPEN:
             if self._send_in_progress is not None:
                 self._fail(CloseCode.INTERNAL_ERROR, "close during fragmented message")
             else:
@@ -657,7 +700,7 @@ class Connection(WSListener):
                 payload = close.serialize()
                 self._send_close_frame(payload)
                 self._close_sent = close
-                self._state = State.CLOSING
+                self._state = CLOSING
                 self._arm_close_timer()
         with contextlib.suppress(ConnectionClosed):
             await self._wait_closed_and_raise()
@@ -674,7 +717,7 @@ class Connection(WSListener):
             data = data.encode()
         elif data is not None:
             raise TypeError("data must be str or bytes-like")
-        if self._state is not State.OPEN:
+        if self._state is not OPEN:
             await self._wait_closed_and_raise()
         if data in self._pings:
             raise ConcurrencyError("already waiting for a pong with the same data")
@@ -693,7 +736,7 @@ class Connection(WSListener):
             data = data.encode()
         else:
             raise TypeError("data must be str or bytes-like")
-        if self._state is not State.OPEN:
+        if self._state is not OPEN:
             await self._wait_closed_and_raise()
         self.transport.send(PONG, data)
 
@@ -716,13 +759,13 @@ class Connection(WSListener):
     # Keepalive, on timer callbacks rather than a task per connection.
 
     def _schedule_keepalive(self, delay: float | None = None) -> None:
-        if self.ping_interval is not None and self._state is State.OPEN:
+        if self.ping_interval is not None and self._state is OPEN:
             self._keepalive_timer = self.loop.call_later(
                 self.ping_interval if delay is None else max(delay, 0.0), self._keepalive_ping
             )
 
     def _keepalive_ping(self) -> None:
-        if self._state is not State.OPEN:
+        if self._state is not OPEN:
             return
         data = struct.pack("!I", random.getrandbits(32))
         while data in self._pings:
@@ -745,7 +788,7 @@ class Connection(WSListener):
             self._schedule_keepalive(self.ping_interval - pong_waiter.result())
 
     def _keepalive_timed_out(self, pong_waiter: asyncio.Future[float]) -> None:
-        if not pong_waiter.done() and self._state is State.OPEN:
+        if not pong_waiter.done() and self._state is OPEN:
             self._fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
 
     # Properties
@@ -773,7 +816,7 @@ class Connection(WSListener):
     @property
     def close_code(self) -> int | None:
         """Close code received from the peer; 1006 if none; ``None`` until closed."""
-        if self._state is not State.CLOSED:
+        if self._state is not CLOSED:
             return None
         if self._close_rcvd is None:
             return CloseCode.ABNORMAL_CLOSURE
@@ -782,7 +825,7 @@ class Connection(WSListener):
     @property
     def close_reason(self) -> str | None:
         """Close reason received from the peer; ``""`` if none; ``None`` until closed."""
-        if self._state is not State.CLOSED:
+        if self._state is not CLOSED:
             return None
         if self._close_rcvd is None:
             return ""
@@ -849,7 +892,7 @@ def broadcast(
         raise TypeError("data must be str or bytes")
     exceptions: list[Exception] = []
     for connection in connections:
-        if connection.state is not State.OPEN:
+        if connection.state is not OPEN:
             continue
         if connection._send_in_progress is not None:
             if raise_exceptions:
