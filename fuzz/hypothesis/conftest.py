@@ -2,7 +2,8 @@
 
 ``HYPOTHESIS_PROFILE=ci`` (default) is deterministic and quick; ``HYPOTHESIS_PROFILE=fuzz`` keeps
 generating random examples for ``HYPOTHESIS_FUZZ_SECONDS`` (default 60) per property and target,
-remembering failures in ``.hypothesis/``.
+remembering failures in ``.hypothesis/``. The profile applies to these properties only, not to
+other tests of the session.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ settings.register_profile(
     "ci",
     derandomize=True,
     database=None,
-    max_examples=20,
+    max_examples=100,
     deadline=None,
     suppress_health_check=SLOW,
     print_blob=False,
@@ -37,9 +38,8 @@ settings.register_profile(
     suppress_health_check=SLOW,
     print_blob=True,
 )
-PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
-settings.load_profile(PROFILE)
-if PROFILE == "fuzz":
+differential.PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+if differential.PROFILE == "fuzz":
     differential.BUDGET = float(os.environ.get("HYPOTHESIS_FUZZ_SECONDS", "60"))
 
 
@@ -62,4 +62,4 @@ def harness() -> Iterator[differential.Harness]:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if differential.RESULTS:
-        differential.write_results(PROFILE)
+        differential.write_results(differential.PROFILE)

@@ -14,12 +14,22 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
 import pytest
+from hypothesis import settings
 
 from conformance import catalogue, trace
 from conformance.scenario import LogRecords, Pair
 from conformance.targets import REFERENCE, Target
 
-__all__ = ["RESULTS", "Harness", "Mailbox", "Tally", "logged", "short", "write_results"]
+__all__ = [
+    "RESULTS",
+    "Harness",
+    "Mailbox",
+    "Tally",
+    "logged",
+    "profile",
+    "short",
+    "write_results",
+]
 
 T = TypeVar("T")
 
@@ -28,7 +38,9 @@ RESULTS_PATH = ROOT / "reports" / "out" / "results" / "hypothesis.json"
 SCHEMA = "compat-hypothesis/1"
 # Bound on one example (both targets), well above what a passing example takes.
 EXAMPLE_TIMEOUT = 15.0
-# Seconds each property keeps running batches of examples; 0 runs one batch (see conftest).
+# The Hypothesis profile of the properties, and the seconds each keeps running batches of
+# examples (0: one batch); both set by conftest from the environment.
+PROFILE = "ci"
 BUDGET = 0.0
 MAX_BATCHES = 10_000
 # Longer messages are traced as their type, length and digest.
@@ -194,9 +206,10 @@ class Harness:
                 pytest.skip(f"target {target.name} unavailable: {target.error}")
             pytest.fail(f"target {target.name} unavailable: {target.error}")
         tally = Tally(name, target)
+        run = profile()(prop)
         try:
             for _ in range(MAX_BATCHES):
-                prop(tally)
+                run(tally)
                 if time.monotonic() - tally.started >= BUDGET:
                     break
         except Exception:
@@ -218,6 +231,11 @@ async def serving(pair: Pair, handler: Callable[..., Any], **kwargs: Any) -> Asy
     """A server of ``pair``'s server target, yielding its base URL without the trailing slash."""
     async with pair.serving(handler, **kwargs) as server:
         yield pair.url(server).rstrip("/")
+
+
+def profile() -> settings:
+    """The settings of the selected profile, to decorate a property with."""
+    return settings.get_profile(PROFILE)
 
 
 def write_results(profile: str, path: pathlib.Path = RESULTS_PATH) -> None:

@@ -11,7 +11,11 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
+from websockets.extensions.permessage_deflate import (
+    ClientPerMessageDeflateFactory,
+    ServerPerMessageDeflateFactory,
+)
 
 from conformance import catalogue, trace
 from conformance.scenario import Pair
@@ -43,16 +47,17 @@ def sync_hook(*args: Any) -> None:
 
 
 # Keywords requesting each unsupported feature, built from a target's client or server module.
+# Extension factories come from websockets: any value is a custom extension for compat.
 # ssl-false isn't here: websockets itself rejects ssl=False with a wss:// URI.
 UNSUPPORTED_CONNECT: dict[str, Keywords] = {
-    "extensions": lambda module: {"extensions": []},
+    "extensions": lambda module: {"extensions": [ClientPerMessageDeflateFactory()]},
     "create-connection": lambda module: {
         "create_connection": type("Custom", (module.ClientConnection,), {})
     },
     "proxy-tls": lambda module: {"proxy": ABSENT_PROXY, "proxy_ssl": True},
 }
 UNSUPPORTED_SERVE: dict[str, Keywords] = {
-    "extensions": lambda module: {"extensions": []},
+    "extensions": lambda module: {"extensions": [ServerPerMessageDeflateFactory()]},
     "create-connection": lambda module: {
         "create_connection": type("Custom", (module.ServerConnection,), {})
     },
@@ -134,6 +139,9 @@ def test_connect_keywords(harness: Harness, target: Target) -> None:
     """connect() accepts supported keywords and rejects unsupported features at the call."""
 
     @given(choice=strategies.options(strategies.SUPPORTED_CONNECT, sorted(UNSUPPORTED_CONNECT)))
+    # Regression: websockets sends an empty extensions header for extensions=[] without
+    # compression, and rejects it; the keyword tables use a real factory.
+    @example(choice=({"compression": None}, ["extensions"]))
     def connect_keywords(tally: Tally, choice: tuple[dict[str, Any], list[str]]) -> None:
         kwargs, features = choice
         reference = harness.run(attempt_connect(harness, REFERENCE_TARGET, kwargs, features))

@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 from conformance.raw import FrameReader
 
 from . import strategies
+from .differential import profile
 from .strategies import Plan, Side
 
 
+@profile()
 @given(plan=strategies.plans(), side=st.sampled_from(["client", "server"]))
 def test_segments_rebuild_the_stream(plan: Plan, side: Side) -> None:
     """However the stream is cut and paused, its pieces parse back into the planned frames."""
