@@ -1,10 +1,10 @@
-"""Fixtures of the reliability suite: one test per target, log capture, asyncio debug mode."""
+"""Fixtures of the reliability suite: one test per target, asyncio debug mode, figures."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -35,13 +35,6 @@ def available(request: pytest.FixtureRequest) -> None:
     if target.role == "peer":
         pytest.skip(f"target {target.name} unavailable: {target.error}")
     pytest.fail(f"target {target.name} unavailable: {target.error}", pytrace=False)
-
-
-@pytest.fixture
-def logs() -> Iterator[harness.Logs]:
-    """Records logged at WARNING and above while the test runs."""
-    with harness.capture() as handler:
-        yield handler
 
 
 @pytest.fixture

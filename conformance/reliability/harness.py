@@ -202,7 +202,10 @@ class Logs(logging.Handler):
         """The formatted message, arguments and traceback of every record."""
         formatter = logging.Formatter()
         for record in self.records:
-            yield formatter.format(record)
+            try:
+                yield formatter.format(record)
+            except Exception:  # a record whose exc_info can't be formatted
+                yield record.getMessage()
             yield repr(record.args)
 
 

@@ -79,21 +79,23 @@ class Tally:
         """Receive ``count`` messages expecting sequence numbers 0, 1, 2, ..."""
         seen: set[int] = set()
         expected = 0
-        for _ in range(count):
-            async with asyncio.timeout(WAIT):
-                message = await ws.recv()
-            self.bytes += len(message)
-            seq, intact = parse(message)
-            self.counts["received"] += 1
-            if not intact:
-                self.counts["corrupted"] += 1
-            if seq in seen:
-                self.counts["duplicated"] += 1
-            elif seq != expected:
-                self.counts["reordered"] += 1
-            seen.add(seq)
-            expected = seq + 1
-        self.counts["lost"] += count - len(seen)
+        try:
+            for _ in range(count):
+                async with asyncio.timeout(WAIT):
+                    message = await ws.recv()
+                self.bytes += len(message)
+                seq, intact = parse(message)
+                self.counts["received"] += 1
+                if not intact:
+                    self.counts["corrupted"] += 1
+                if seq in seen:
+                    self.counts["duplicated"] += 1
+                elif seq != expected:
+                    self.counts["reordered"] += 1
+                seen.add(seq)
+                expected = seq + 1
+        finally:
+            self.counts["lost"] += count - len(seen)
 
 
 async def send_all(ws: Any, payloads: Payloads, count: int) -> None:
