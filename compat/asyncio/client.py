@@ -42,12 +42,12 @@ from ..http11 import USER_AGENT, Request, Response
 from ..typing import LoggerLike, Origin, Subprotocol
 from ..uri import WebSocketURI, parse_uri
 from .connection import (
-    EXTENSIONS_ALTERNATIVE,
     READ_BUFFER_SIZE,
     USE_AIOFASTNET,
     Connection,
     core_logger,
     limits,
+    reject_custom_classes,
 )
 from .proxy import open_socket
 
@@ -182,16 +182,11 @@ class connect:
         create_connection: type[ClientConnection] | None = None,
         **kwargs: Any,
     ) -> None:
-        if extensions is not None:
-            raise UnsupportedFeature(
-                "the extensions argument",
-                EXTENSIONS_ALTERNATIVE,
-            )
-        if create_connection is not None:
-            raise UnsupportedFeature(
-                "the create_connection argument",
-                "wrap the ClientConnection that connect() returns in your own object",
-            )
+        reject_custom_classes(
+            extensions,
+            create_connection,
+            "wrap the ClientConnection that connect() returns in your own object",
+        )
         self.uri = uri
         self.ws_uri = parse_uri(uri)
         _unsupported_kwargs(kwargs, self.ws_uri.secure)

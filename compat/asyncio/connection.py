@@ -32,6 +32,7 @@ from ..exceptions import (
     ConnectionClosedOK,
     PayloadTooBig,
     ProtocolError,
+    UnsupportedFeature,
 )
 from ..frames import OK_CLOSE_CODES, Close, CloseCode
 from ..protocol import State
@@ -83,6 +84,16 @@ USE_AIOFASTNET = False
 # doesn't fit, so a small start costs a few reallocations for large messages and keeps idle
 # connections as light as websockets' (picows' default, 16 KiB, would triple their memory).
 READ_BUFFER_SIZE = 2048
+
+
+def reject_custom_classes(
+    extensions: object, create_connection: object, connection_alternative: str
+) -> None:
+    """Raise :exc:`UnsupportedFeature` for custom extensions or connection classes."""
+    if extensions is not None:
+        raise UnsupportedFeature("the extensions argument", EXTENSIONS_ALTERNATIVE)
+    if create_connection is not None:
+        raise UnsupportedFeature("the create_connection argument", connection_alternative)
 
 
 def limits(value: int | tuple[int | None, int | None] | None) -> tuple[int | None, int | None]:

@@ -37,13 +37,13 @@ from ..http11 import SERVER, Request, Response
 from ..protocol import State
 from ..typing import LoggerLike, Origin, StatusLike, Subprotocol
 from .connection import (
-    EXTENSIONS_ALTERNATIVE,
     READ_BUFFER_SIZE,
     USE_AIOFASTNET,
     Connection,
     broadcast,
     core_logger,
     limits,
+    reject_custom_classes,
 )
 
 __all__ = [
@@ -277,16 +277,11 @@ class serve:
         create_connection: type[ServerConnection] | None = None,
         **kwargs: Any,
     ) -> None:
-        if extensions is not None:
-            raise UnsupportedFeature(
-                "the extensions argument",
-                EXTENSIONS_ALTERNATIVE,
-            )
-        if create_connection is not None:
-            raise UnsupportedFeature(
-                "the create_connection argument",
-                "keep per-connection state in your handler, keyed by the ServerConnection",
-            )
+        reject_custom_classes(
+            extensions,
+            create_connection,
+            "keep per-connection state in your handler, keyed by the ServerConnection",
+        )
         _reject_coroutine(process_request, "process_request")
         _reject_coroutine(process_response, "process_response")
         if compression is not None and compression != "deflate":
@@ -424,8 +419,7 @@ class serve:
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.server.close()
-        await self.server.wait_closed()
+        await self.server.__aexit__(exc_type, exc_value, traceback)
 
 
 def unix_serve(
