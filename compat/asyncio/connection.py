@@ -709,6 +709,7 @@ class Connection(WSListener):
             else:
                 close = Close(code, reason)
                 payload = close.serialize()
+                _check_control_frame(payload)
                 self._send_close_frame(payload)
                 self._close_sent = close
                 self._state = CLOSING
@@ -722,12 +723,8 @@ class Connection(WSListener):
 
     async def ping(self, data: DataLike | None = None) -> Awaitable[float]:
         """Send a ping; return an awaitable resolving to the latency once the pong arrives."""
-        if isinstance(data, BytesLike):
-            data = bytes(data)
-        elif isinstance(data, str):
-            data = data.encode()
-        elif data is not None:
-            raise TypeError("data must be str or bytes-like")
+        if data is not None:
+            data = _control_payload(data)
         if self._state is not OPEN:
             await self._wait_closed_and_raise()
         if data in self._pings:
@@ -736,19 +733,16 @@ class Connection(WSListener):
             data = struct.pack("!I", random.getrandbits(32))
         pong_waiter: asyncio.Future[float] = self.loop.create_future()
         self._pings[data] = (pong_waiter, self.loop.time())
+        _check_control_frame(data)
         self.transport.send(PING, data)
         return pong_waiter
 
     async def pong(self, data: DataLike = b"") -> None:
         """Send a pong."""
-        if isinstance(data, BytesLike):
-            data = bytes(data)
-        elif isinstance(data, str):
-            data = data.encode()
-        else:
-            raise TypeError("data must be str or bytes-like")
+        data = _control_payload(data)
         if self._state is not OPEN:
             await self._wait_closed_and_raise()
+        _check_control_frame(data)
         self.transport.send(PONG, data)
 
     def _acknowledge_pings(self, data: bytes) -> None:
@@ -874,6 +868,21 @@ class Connection(WSListener):
             await self.close()
         else:
             await self.close(CloseCode.INTERNAL_ERROR)
+
+
+def _control_payload(data: DataLike) -> bytes:
+    """The payload of a ping or pong given as str or bytes-like."""
+    if isinstance(data, BytesLike):
+        return bytes(data)
+    if isinstance(data, str):
+        return data.encode()
+    raise TypeError("data must be str or bytes-like")
+
+
+def _check_control_frame(payload: bytes) -> None:
+    """Control frames carry at most 125 bytes (RFC 6455 5.5)."""
+    if len(payload) > 125:
+        raise ProtocolError("control frame too long")
 
 
 async def _aiter_sync(chunks: Iterable[DataLike]) -> AsyncIterator[DataLike]:

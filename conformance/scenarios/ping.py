@@ -7,8 +7,8 @@ import inspect
 from typing import Any
 
 from ..raw import OP_PING, OP_PONG, RawConnection
-from ..scenario import Pair, scenario
-from ._shapes import closed, hold
+from ..scenario import Pair, family, scenario
+from ._shapes import closed, echo, hold
 
 
 def latency_shape(value: object) -> Any:
@@ -136,3 +136,25 @@ async def ping_after_close(pair: Pair) -> Any:
     async with pair.serve(hold) as url, pair.connect(url) as ws:
         await ws.close()
         return {"ping": await pair.catch(ws.ping()), "pong": await pair.catch(ws.pong())}
+
+
+OVERSIZED_CONTROL = [
+    ("ping.oversized-ping", "ping() with 126 bytes raises and leaves the connection open",
+     {"call": "ping", "argument": b"p" * 126}),
+    ("ping.oversized-pong", "pong() with 126 bytes raises and leaves the connection open",
+     {"call": "pong", "argument": b"p" * 126}),
+    ("close.oversized-reason", "close() with a 124-byte reason raises and leaves it open",
+     {"call": "close", "argument": "r" * 124}),
+]
+
+
+@family("ping", OVERSIZED_CONTROL)
+async def oversized_control_frame(pair: Pair, call: str, argument: Any) -> Any:
+    """A control frame over 125 bytes is refused before anything is sent."""
+    async with pair.serve(echo) as url, pair.connect(url) as ws:
+        if call == "close":
+            outcome = await pair.catch(ws.close(1000, argument))
+        else:
+            outcome = await pair.catch(getattr(ws, call)(argument))
+        await ws.send("still open")
+        return {"outcome": outcome, "echo": await pair.catch(ws.recv()), "state": closed(ws)}
