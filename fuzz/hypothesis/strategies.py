@@ -30,6 +30,7 @@ __all__ = [
     "calls",
     "close_frames",
     "frames",
+    "is_utf8",
     "options",
     "plans",
 ]

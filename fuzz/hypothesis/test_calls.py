@@ -25,7 +25,7 @@ from conformance.targets import REFERENCE, Target
 
 from . import strategies
 from .differential import Harness, Mailbox, Tally, logged, serving, short
-from .strategies import Call, Side
+from .strategies import Call, Side, is_utf8
 
 SCENARIO = "calls.generated"
 # Bound on a recv() or a pong that should come: only reached when a target misbehaves.
@@ -71,13 +71,24 @@ def echoed(call: Call, outcome: Any) -> int:
     return 1 if call.name in ("send_long", "send_as") else 0
 
 
+def invalid_text(call: Call) -> bool:
+    """Whether the call sends bytes that aren't UTF-8 as a text message."""
+    return call.name == "send_as" and call.args[1] and not is_utf8(call.args[0])
+
+
 async def act(pair: Pair, ws: Any, calls: list[Call]) -> dict[str, Any]:
-    """Make the calls, then close normally; outcomes and the final close state."""
+    """Make the calls, then close normally; outcomes and the final close state.
+
+    websockets checks UTF-8 when recv() takes a message: after sending invalid text, wait
+    (bounded) for the peer to close, or what follows would race with its check.
+    """
     outcomes, pending = [], 0
     for call in calls:
         outcome = await pair.catch(perform(ws, call, pending), timeout=REPLY_TIMEOUT * 2)
         pending += echoed(call, outcome) - (call.name == "recv" and pending > 0)
         outcomes.append(outcome)
+        if invalid_text(call) and "exception" not in outcome:
+            await pair.catch(ws.wait_closed(), timeout=REPLY_TIMEOUT)
     await pair.catch(ws.close())
     return {"calls": short(outcomes), "actor_closed": closed(ws)}
 
@@ -149,8 +160,10 @@ def test_call_sequences(harness: Harness, target: Target) -> None:
         return await logged(server.trace(actor, calls))
 
     @given(actor=st.sampled_from(["client", "server"]), calls=strategies.calls())
-    # Regression: a close reason making the close frame longer than 125 bytes.
+    # Regressions: a close reason making the close frame longer than 125 bytes; invalid text
+    # followed by more calls.
     @example(actor="client", calls=[Call("close", (1000, "r" * 124))])
+    @example(actor="server", calls=[Call("send_as", (b"\xed", True)), Call("send", ("x",))])
     def call_sequences(tally: Tally, actor: Side, calls: list[Call]) -> None:
         example = (actor, calls)
         reference = harness.reference(
