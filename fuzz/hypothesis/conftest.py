@@ -25,7 +25,7 @@ settings.register_profile(
     "ci",
     derandomize=True,
     database=None,
-    max_examples=200,
+    max_examples=100,
     deadline=None,
     suppress_health_check=SLOW,
     print_blob=False,
