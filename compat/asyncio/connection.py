@@ -244,6 +244,11 @@ class Connection(WSListener):
             self._close_sent = Close(handshake.sent.code.value, handshake.sent.reason or "")
             if self._close_rcvd is not None:
                 self._close_rcvd_then_sent = True
+        if self.is_client:
+            # picows also reports a framing error through wait_disconnected(); the application
+            # gets it as ConnectionClosedError, so consume it there.
+            reporter = self.loop.create_task(transport.wait_disconnected())
+            reporter.add_done_callback(_retrieve)
         self._state = CLOSED
         self._discarding = True
         if self._close_timer is not None:
@@ -868,6 +873,12 @@ class Connection(WSListener):
             await self.close()
         else:
             await self.close(CloseCode.INTERNAL_ERROR)
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Mark the outcome of ``task`` as seen."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _control_payload(data: DataLike) -> bytes:
