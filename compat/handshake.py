@@ -11,18 +11,21 @@ import binascii
 import email.utils
 import hashlib
 import http
+import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from .datastructures import Headers, MultipleValuesError
 from .exceptions import (
+    HeaderLineTooLong,
     InvalidHandshake,
     InvalidHeader,
     InvalidHeaderValue,
     InvalidOrigin,
     InvalidUpgrade,
     NegotiationError,
+    RequestLineTooLong,
 )
 from .extensions.permessage_deflate import PerMessageDeflate, client_accept, server_negotiate
 from .headers import parse_connection, parse_subprotocol, parse_upgrade
@@ -47,6 +50,36 @@ SelectSubprotocol = Callable[[Sequence[Subprotocol]], Subprotocol | None]
 def accept_key(key: str) -> str:
     """The ``Sec-WebSocket-Accept`` value answering ``Sec-WebSocket-Key`` ``key``."""
     return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+
+
+MAX_LINE_LENGTH = int(os.environ.get("WEBSOCKETS_MAX_LINE_LENGTH", "8192"))
+
+
+def check_line_lengths(path: bytes, headers: Iterable[tuple[str, str]]) -> Response | None:
+    """websockets' limit on the length of each line of a request, as the response it sends.
+
+    picows has already parsed the request (and refused more than 128 headers itself).
+    """
+    line = len(b"GET  HTTP/1.1\r\n") + len(path)
+    if line > MAX_LINE_LENGTH:
+        error: Exception = RequestLineTooLong(
+            f"read {line} bytes, expected no more than {MAX_LINE_LENGTH} bytes"
+        )
+        return reject(
+            http.HTTPStatus.REQUEST_URI_TOO_LONG,
+            f"Failed to open a WebSocket connection: {error}.\n",
+        )
+    for name, value in headers:
+        line = len(name) + len(value.encode("utf-8", "surrogateescape")) + 4
+        if line > MAX_LINE_LENGTH:
+            error = HeaderLineTooLong(
+                f"read {line} bytes, expected no more than {MAX_LINE_LENGTH} bytes"
+            )
+            return reject(
+                http.HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                f"Failed to open a WebSocket connection: {error}.\n",
+            )
+    return None
 
 
 def reject(status: http.HTTPStatus | int, text: str) -> Response:

@@ -6,6 +6,7 @@ import pathlib
 
 from . import scenarios
 from .catalogue import SEED, load, matches, seed_bullets
+from .reliability import checks as reliability_checks
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHARED_SEED = ROOT.parent / "shared" / "seed" / "websockets-compatibility.txt"
@@ -46,7 +47,7 @@ def test_scenarios_reference_known_features() -> None:
 def test_differences_reference_known_features_and_scenarios() -> None:
     catalogue = load()
     known = {feature.id for feature in catalogue.features}
-    ids = [case.id for case in scenarios.registered()]
+    ids = [case.id for case in scenarios.registered()] + reliability_checks.ids()
     for difference in catalogue.differences:
         assert difference.feature is None or difference.feature in known, difference.id
         for pattern in difference.scenarios:

@@ -25,6 +25,7 @@ from ..datastructures import Headers
 from ..exceptions import InvalidHandshake, InvalidHeader, UnsupportedFeature
 from ..frames import CloseCode
 from ..handshake import (
+    check_line_lengths,
     check_request,
     default_select_subprotocol,
     reject,
@@ -321,6 +322,9 @@ class serve:
 
     def _upgrade(self, server: Server, upgrade: WSUpgradeRequest) -> WSUpgradeResponseWithListener:
         """Decide the response to an upgrade request, running the handshake hooks."""
+        too_long = check_line_lengths(upgrade.path, upgrade.headers.items())
+        if too_long is not None:
+            return WSUpgradeResponseWithListener(_WireResponse(too_long), None)
         request = Request(upgrade.path.decode("iso-8859-1"), Headers(list(upgrade.headers.items())))
         connection = ServerConnection(server, logger=server.logger, **self.connection_kwargs)
         connection.request = request
