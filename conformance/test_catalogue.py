@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pathlib
 
+from fuzz.hypothesis import strategies
+
 from . import scenarios
 from .catalogue import SEED, load, matches, seed_bullets
 from .reliability import checks as reliability_checks
@@ -47,7 +49,11 @@ def test_scenarios_reference_known_features() -> None:
 def test_differences_reference_known_features_and_scenarios() -> None:
     catalogue = load()
     known = {feature.id for feature in catalogue.features}
-    ids = [case.id for case in scenarios.registered()] + reliability_checks.ids()
+    ids = [
+        *(case.id for case in scenarios.registered()),
+        *reliability_checks.ids(),
+        *strategies.frame_scenario_ids(),
+    ]
     for difference in catalogue.differences:
         assert difference.feature is None or difference.feature in known, difference.id
         for pattern in difference.scenarios:

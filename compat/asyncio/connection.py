@@ -199,6 +199,7 @@ class Connection(WSListener):
             and frame.fin
             and self._incoming_text is None
             and not (frame.rsv1 or frame.rsv2 or frame.rsv3 or self._discarding)
+            and not transport.is_close_frame_sent
         ):
             # Fast path: a whole uncompressed message. picows already enforced max_size on it.
             frames = self._frames
@@ -212,6 +213,17 @@ class Connection(WSListener):
                 self._raw.pause_reading()
             return
         if self._discarding:
+            return
+        if (
+            self._close_sent is None
+            and transport.is_close_frame_sent
+            and (not frame.last_in_buffer or frame.tail_size == 0)
+        ):
+            # picows found a framing error and closed with 1002 or 1009 by itself. It parses one
+            # frame ahead, so the frame just before the faulty one still arrives: it is the last
+            # of its read with bytes after it. Anything else came later and is dropped, as
+            # websockets drops everything after failing the connection.
+            self._closed_by_core(transport)
             return
         try:
             if frame.rsv2 or frame.rsv3:
@@ -237,20 +249,25 @@ class Connection(WSListener):
                 CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}", exc
             )
 
-    def on_ws_disconnected(self, transport: WSTransport) -> None:
-        # picows closes by itself on framing errors it detects; record what it sent.
+    def _closed_by_core(self, transport: WSTransport) -> None:
+        """Record the close frame picows sent on a framing error, and stop receiving."""
         handshake = transport.close_handshake
         if self._close_sent is None and handshake is not None and handshake.sent is not None:
             self._close_sent = Close(handshake.sent.code.value, handshake.sent.reason or "")
             if self._close_rcvd is not None:
                 self._close_rcvd_then_sent = True
+        if self._state is OPEN:
+            self._state = CLOSING
+        self._discarding = True
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self._closed_by_core(transport)
         if self.is_client:
             # picows also reports a framing error through wait_disconnected(); the application
             # gets it as ConnectionClosedError, so consume it there.
             reporter = self.loop.create_task(transport.wait_disconnected())
             reporter.add_done_callback(_retrieve)
         self._state = CLOSED
-        self._discarding = True
         if self._close_timer is not None:
             self._close_timer.cancel()
         if self._keepalive_timer is not None:

@@ -257,6 +257,14 @@ class Plan:
                 fragmented = not frame.fin
         return False
 
+    def read_ahead(self) -> bool:
+        """Whether a frame the picows core rejects follows other frames.
+
+        picows parses one frame ahead of the one it hands over, so it can fail the connection
+        on the later frame before the earlier one is answered (a pong, an earlier error).
+        """
+        return any(core_rejects(frame) for frame in self.frames[1:])
+
     def __repr__(self) -> str:
         shown = ", ".join(describe(frame) for frame in self.frames)
         return f"Plan(frames=[{shown}], cuts={self.cuts}, pauses={self.pauses})"
@@ -273,6 +281,53 @@ def broken(frame: Frame) -> bool:
         or frame.masked
         or (control and (not frame.fin or len(frame.payload) > CONTROL_LIMIT))
     )
+
+
+# Catalogue scenario ids of the frame properties, and of the kinds of examples the catalogue may
+# declare differences for.
+FRAME_SCENARIOS = ("protocol.generated.to-server", "protocol.generated.to-client")
+FRAME_VARIANTS = ("close-inside-fragments", "read-ahead")
+
+
+def variant(scenario: str, kind: str) -> str:
+    """The scenario id of a kind of example of a frame property."""
+    return scenario.replace("generated", f"{kind}.generated")
+
+
+def frame_scenario_ids() -> list[str]:
+    """Every scenario id the frame properties report under."""
+    return [
+        *FRAME_SCENARIOS,
+        *(variant(scenario, kind) for scenario in FRAME_SCENARIOS for kind in FRAME_VARIANTS),
+    ]
+
+
+# Close codes the picows core accepts in a close frame (its WSCloseCode values) below 3000.
+CORE_CLOSE_CODES = {0, 1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
+
+
+def core_rejects(frame: Frame) -> bool:
+    """Whether the picows core itself fails the connection on ``frame`` while parsing."""
+    control = frame.opcode >= 0x8
+    if (
+        frame.opcode in RESERVED_OPCODES
+        or frame.masked
+        or (control and (not frame.fin or len(frame.payload) > CONTROL_LIMIT))
+    ):
+        return True
+    if frame.opcode != OP_CLOSE:
+        return False
+    if len(frame.payload) == 1:
+        return True
+    if len(frame.payload) >= 2:
+        code = int.from_bytes(frame.payload[:2], "big")
+        if code < 3000 and code not in CORE_CLOSE_CODES:
+            return True
+        try:
+            frame.payload[2:].decode()
+        except UnicodeDecodeError:
+            return True
+    return False
 
 
 def invalid_text_ends(frames: list[Frame]) -> tuple[int, ...]:

@@ -29,8 +29,7 @@ from .differential import Harness, Mailbox, Tally, logged, serving, short
 from .strategies import Plan, Side
 
 # Catalogue ids of the properties: protocol scenarios, so protocol differences apply.
-TO_SERVER = "protocol.generated.to-server"
-TO_CLIENT = "protocol.generated.to-client"
+TO_SERVER, TO_CLIENT = strategies.FRAME_SCENARIOS
 # recv() calls a target gets before the test stops asking.
 RECV_LIMIT = 16
 # Bound on a pause waiting for the target's close frame.
@@ -157,7 +156,9 @@ DATA_AFTER_BAD_CLOSE = Plan((Frame(OP_CLOSE, b"\xed"), Frame(OP_TEXT, b"a" * 655
 def scenario(base: str, plan: Plan) -> str:
     """The catalogue scenario id an example belongs to."""
     if plan.close_inside_fragments():
-        return base.replace("generated", "close-inside-fragments.generated")
+        return strategies.variant(base, "close-inside-fragments")
+    if plan.read_ahead():
+        return strategies.variant(base, "read-ahead")
     return base
 
 
