@@ -250,7 +250,7 @@ class Plan:
         fragmented = False
         for frame in self.frames:
             if frame.opcode == OP_CLOSE:
-                return fragmented and frame.fin and not broken(frame)
+                return fragmented and frame.fin and not (broken(frame) or core_rejects(frame))
             if broken(frame) or ((frame.opcode == OP_CONT) != fragmented and frame.opcode < 0x8):
                 return False
             if frame.opcode < 0x8:

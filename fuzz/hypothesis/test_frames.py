@@ -151,6 +151,10 @@ FIRST_ERROR_WINS = Plan(
 )
 
 DATA_AFTER_BAD_CLOSE = Plan((Frame(OP_CLOSE, b"\xed"), Frame(OP_TEXT, b"a" * 65535)))
+# An invalid close frame inside a fragmented message is a read-ahead case, not a clean close.
+BAD_CLOSE_INSIDE_FRAGMENTS = Plan(
+    (Frame(OP_TEXT, b"a", fin=False), Frame(OP_PING, b""), Frame(OP_CLOSE, b"\x00"))
+)
 
 
 def scenario(base: str, plan: Plan) -> str:
@@ -175,6 +179,7 @@ def test_frames_to_server(harness: Harness, target: Target) -> None:
     @example(plan=PONG_BEFORE_ERROR)
     @example(plan=FIRST_ERROR_WINS)
     @example(plan=DATA_AFTER_BAD_CLOSE)
+    @example(plan=BAD_CLOSE_INSIDE_FRAGMENTS)
     def frames_to_server(tally: Tally, plan: Plan) -> None:
         key = (plan.stream("client"), plan.cuts)
         reference = harness.reference(TO_SERVER, key, lambda: run(REFERENCE_TARGET, plan))
@@ -196,6 +201,7 @@ def test_frames_to_client(harness: Harness, target: Target) -> None:
     @example(plan=PONG_BEFORE_BAD_CLOSE)
     @example(plan=FIRST_ERROR_WINS)
     @example(plan=DATA_AFTER_BAD_CLOSE)
+    @example(plan=BAD_CLOSE_INSIDE_FRAGMENTS)
     def frames_to_client(tally: Tally, plan: Plan) -> None:
         key = (plan.stream("server"), plan.cuts)
         reference = harness.reference(TO_CLIENT, key, lambda: run(REFERENCE_TARGET, plan))
