@@ -375,11 +375,16 @@ class PayloadTooBig(WebSocketException):
         return " ".join(parts)
 
     def set_current_size(self, current_size: int | None) -> None:
-        """Record how much of the message was read before the frame; set at most once."""
-        assert self.current_size is None
-        if current_size is not None:
-            self.max_size += current_size
-            self.current_size = current_size
+        """Record how much of the message was read before the frame; set at most once.
+
+        The limit then reads as the message's limit rather than what was left of it.
+        """
+        if self.current_size is not None:
+            raise AssertionError("current_size is already set")
+        if current_size is None:
+            return
+        self.current_size = current_size
+        self.max_size = current_size + self.max_size
 
 
 class TooManyFragments(WebSocketException):

@@ -84,17 +84,14 @@ def check_line_lengths(path: bytes, headers: Iterable[tuple[str, str]]) -> Respo
 
 def reject(status: http.HTTPStatus | int, text: str) -> Response:
     """A short plain-text response refusing the upgrade."""
-    status = http.HTTPStatus(status)
+    code = http.HTTPStatus(status)
     body = text.encode()
-    headers = Headers(
-        [
-            ("Date", email.utils.formatdate(usegmt=True)),
-            ("Connection", "close"),
-            ("Content-Length", str(len(body))),
-            ("Content-Type", "text/plain; charset=utf-8"),
-        ]
-    )
-    return Response(status.value, status.phrase, headers, body)
+    response = Response(code.value, code.phrase, Headers(), body)
+    response.headers["Date"] = email.utils.formatdate(usegmt=True)
+    response.headers["Connection"] = "close"
+    response.headers["Content-Length"] = str(len(body))
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    return response
 
 
 def _tokens(headers: Headers, name: str, parse: Callable[[str], list[T]]) -> list[T]:

@@ -236,13 +236,13 @@ def validate_subprotocols(subprotocols: Sequence[Subprotocol]) -> None:
         TypeError: If it isn't a sequence, or is a string.
         ValueError: If a subprotocol isn't a token.
     """
-    if not isinstance(subprotocols, Sequence):
-        raise TypeError("subprotocols must be a list")
     if isinstance(subprotocols, str):
         raise TypeError("subprotocols must be a list, not a str")
-    for subprotocol in subprotocols:
-        if not _token.fullmatch(subprotocol):
-            raise ValueError(f"invalid subprotocol: {subprotocol}")
+    if not isinstance(subprotocols, Sequence):
+        raise TypeError("subprotocols must be a list")
+    invalid = [item for item in subprotocols if not _token.fullmatch(item)]
+    if invalid:
+        raise ValueError(f"invalid subprotocol: {invalid[0]}")
 
 
 def build_www_authenticate_basic(realm: str) -> str:

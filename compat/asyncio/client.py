@@ -371,32 +371,35 @@ class connect:
         finally:
             del self.connection
 
+    def _check_retryable(self, exc: Exception) -> None:
+        """Raise what ``process_exception`` makes of ``exc`` unless it says to retry."""
+        try:
+            verdict = self.process_exception(exc)
+        except Exception as raised:
+            verdict = raised
+        if verdict is exc:
+            raise exc
+        if verdict is not None:
+            raise verdict from exc
+
     async def __aiter__(self) -> AsyncIterator[ClientConnection]:
+        # A fresh sequence of delays after every connection that opened.
         delays: Generator[float] | None = None
         while True:
             try:
                 async with self as connection:
                     yield connection
             except Exception as exc:
-                try:
-                    new_exc = self.process_exception(exc)
-                except Exception as raised_exc:
-                    new_exc = raised_exc
-                if new_exc is exc:
-                    raise
-                if new_exc is not None:
-                    raise new_exc from exc
-                if delays is None:
-                    delays = self.reconnect_delays()
-                delay = next(delays)
-                self.logger.info(
-                    "connect failed; reconnecting in %.1f seconds: %s",
-                    delay,
-                    traceback.format_exception_only(exc)[0].strip(),
-                )
-                await asyncio.sleep(delay)
+                self._check_retryable(exc)
+                reason = traceback.format_exception_only(exc)[0].strip()
             else:
                 delays = None
+                continue
+            if delays is None:
+                delays = self.reconnect_delays()
+            delay = next(delays)
+            self.logger.info("connect failed; reconnecting in %.1f seconds: %s", delay, reason)
+            await asyncio.sleep(delay)
 
 
 def unix_connect(path: str | None = None, uri: str | None = None, **kwargs: Any) -> NoReturn:

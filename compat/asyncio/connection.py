@@ -886,10 +886,8 @@ class Connection(WSListener):
         traceback: TracebackType | None,
     ) -> None:
         """Close normally, or with 1011 (internal error) when leaving on an exception."""
-        if exc_type is None:
-            await self.close()
-        else:
-            await self.close(CloseCode.INTERNAL_ERROR)
+        failed = exc_type is not None
+        await self.close(CloseCode.INTERNAL_ERROR if failed else CloseCode.NORMAL_CLOSURE)
 
 
 def _retrieve(task: asyncio.Task[None]) -> None:
