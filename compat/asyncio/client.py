@@ -66,6 +66,8 @@ TLS_KWARGS = ("server_hostname", "ssl_handshake_timeout", "ssl_shutdown_timeout"
 class ClientConnection(Connection):
     """A client-side connection, as :class:`websockets.asyncio.client.ClientConnection`."""
 
+    __slots__ = ()
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(is_client=True, **kwargs)
 

@@ -110,6 +110,53 @@ class Connection(WSListener):
     :func:`~compat.asyncio.server.serve`; applications never create them directly.
     """
 
+    # Slots keep an idle connection small; ``__dict__`` still lets applications attach their own
+    # attributes, as they do to websockets' connections.
+    __slots__ = (
+        "__dict__",
+        "_close_rcvd",
+        "_close_rcvd_then_sent",
+        "_close_sent",
+        "_close_timer",
+        "_closed",
+        "_connection_exc",
+        "_discarding",
+        "_drain_waiters",
+        "_expect_continuation",
+        "_frames",
+        "_incoming_compressed",
+        "_incoming_size",
+        "_incoming_text",
+        "_keepalive_timer",
+        "_pings",
+        "_raw",
+        "_reading_paused",
+        "_recv_in_progress",
+        "_recv_waiter",
+        "_send_in_progress",
+        "_state",
+        "_subprotocol",
+        "_writing_paused",
+        "close_timeout",
+        "deflate",
+        "id",
+        "is_client",
+        "latency",
+        "logger",
+        "loop",
+        "max_fragment_size",
+        "max_message_size",
+        "ping_interval",
+        "ping_timeout",
+        "queue_high",
+        "queue_low",
+        "request",
+        "response",
+        "transport",
+        "write_high",
+        "write_low",
+    )
+
     request: Request | None
     response: Response | None
 
@@ -165,8 +212,9 @@ class Connection(WSListener):
         self._closed = self.loop.create_future()
         self._close_timer: asyncio.TimerHandle | None = None
 
-        # Receiving: a queue of (is_text, payload, fin) frames of data messages.
-        self._frames: deque[tuple[bool, bytes, bool]] = deque()
+        # Receiving: a queue of (is_text, payload, fin) frames of data messages, created with
+        # the first frame so that idle connections don't hold one.
+        self._frames: deque[tuple[bool, bytes, bool]] | None = None
         self._recv_waiter: asyncio.Future[None] | None = None
         self._recv_in_progress = False
         self._reading_paused = False
@@ -203,6 +251,8 @@ class Connection(WSListener):
         ):
             # Fast path: a whole uncompressed message. picows already enforced max_size on it.
             frames = self._frames
+            if frames is None:
+                frames = self._frames = deque()
             frames.append((msg_type is TEXT, frame.get_payload_as_bytes(), True))
             waiter = self._recv_waiter
             if waiter is not None and not waiter.done():
@@ -341,15 +391,15 @@ class Connection(WSListener):
         else:
             self._incoming_text = is_text
             self._incoming_size += len(data)
-        self._frames.append((is_text, data, fin))
+        frames = self._frames
+        if frames is None:
+            frames = self._frames = deque()
+        frames.append((is_text, data, fin))
         waiter = self._recv_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-        if (
-            self.queue_high is not None
-            and not self._reading_paused
-            and len(self._frames) > self.queue_high
-        ):
+        high = self.queue_high
+        if high is not None and len(frames) > high and not self._reading_paused:
             self._reading_paused = True
             self._raw.pause_reading()
 
@@ -429,14 +479,13 @@ class Connection(WSListener):
     def _maybe_resume_reading(self) -> None:
         if self._reading_paused:
             low = self.queue_low
-            if low is not None and len(self._frames) <= low:
+            if low is not None and len(self._frames or ()) <= low:
                 self._reading_paused = False
                 self._raw.resume_reading()
 
     async def _next_frame(self) -> tuple[bool, bytes, bool] | None:
         """Wait for the next data frame; ``None`` once the connection is closed."""
-        frames = self._frames
-        while not frames:
+        while not self._frames:
             if self._state is CLOSED:
                 return None
             waiter = self.loop.create_future()
@@ -445,7 +494,7 @@ class Connection(WSListener):
                 await waiter
             finally:
                 self._recv_waiter = None
-        frame = frames.popleft()
+        frame = self._frames.popleft()
         if self._reading_paused:
             self._maybe_resume_reading()
         return frame
@@ -503,6 +552,7 @@ class Connection(WSListener):
             try:
                 next_frame = await self._next_frame()
             except asyncio.CancelledError:
+                assert self._frames is not None  # parts came from it
                 self._frames.extendleft(reversed(parts))
                 raise
             if next_frame is None:

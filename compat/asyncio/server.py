@@ -63,6 +63,8 @@ ProcessResponse = Callable[["ServerConnection", Request, Response], "Response | 
 class ServerConnection(Connection):
     """A server-side connection, as :class:`websockets.asyncio.server.ServerConnection`."""
 
+    __slots__ = ("_handler_task", "server", "username")
+
     def __init__(self, server: Server, **kwargs: Any) -> None:
         super().__init__(is_client=False, **kwargs)
         self.server = server
