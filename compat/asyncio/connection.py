@@ -114,6 +114,7 @@ class Connection(WSListener):
     # attributes, as they do to websockets' connections.
     __slots__ = (
         "__dict__",
+        "_base_logger",
         "_close_rcvd",
         "_close_rcvd_then_sent",
         "_close_sent",
@@ -124,10 +125,12 @@ class Connection(WSListener):
         "_drain_waiters",
         "_expect_continuation",
         "_frames",
+        "_id",
         "_incoming_compressed",
         "_incoming_size",
         "_incoming_text",
         "_keepalive_timer",
+        "_logger",
         "_pings",
         "_raw",
         "_reading_paused",
@@ -139,10 +142,8 @@ class Connection(WSListener):
         "_writing_paused",
         "close_timeout",
         "deflate",
-        "id",
         "is_client",
         "latency",
-        "logger",
         "loop",
         "max_fragment_size",
         "max_message_size",
@@ -174,9 +175,11 @@ class Connection(WSListener):
         deflate: PerMessageDeflate | None = None,
         subprotocol: str | None = None,
     ) -> None:
-        self.id: uuid.UUID = uuid.uuid4()
-        base = logging.getLogger(logger) if isinstance(logger, str) else logger
-        self.logger: LoggerLike = logging.LoggerAdapter(base, {"websocket": self})
+        # The id and the logger adapter are created when first used: most idle connections
+        # never log.
+        self._id: uuid.UUID | None = None
+        self._base_logger = logging.getLogger(logger) if isinstance(logger, str) else logger
+        self._logger: LoggerLike | None = None
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.close_timeout = close_timeout
@@ -231,6 +234,28 @@ class Connection(WSListener):
         # Pings.
         self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
         self._keepalive_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def id(self) -> uuid.UUID:
+        """Unique identifier of the connection, useful in logs."""
+        if self._id is None:
+            self._id = uuid.uuid4()
+        return self._id
+
+    @id.setter
+    def id(self, value: uuid.UUID) -> None:
+        self._id = value
+
+    @property
+    def logger(self) -> LoggerLike:
+        """Logger of the connection: the ``logger`` argument, with the connection in ``extra``."""
+        if self._logger is None:
+            self._logger = logging.LoggerAdapter(self._base_logger, {"websocket": self})
+        return self._logger
+
+    @logger.setter
+    def logger(self, value: LoggerLike) -> None:
+        self._logger = value
 
     # picows callbacks
 

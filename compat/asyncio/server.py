@@ -100,7 +100,8 @@ class _WireResponse(WSUpgradeResponse):
         self.status = http.HTTPStatus(response.status_code if known else 200)
         self.reason = response.reason_phrase
         self.code = response.status_code
-        self.headers = CIMultiDict(response.headers.raw_items())
+        # Serialised from self.response; picows only adds headers of its own here, ignored.
+        self.headers = CIMultiDict()
         self.body = bytes(response.body)
 
     def to_bytes(self) -> bytearray:
