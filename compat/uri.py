@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
+import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -150,6 +152,43 @@ def parse_proxy(proxy: str) -> Proxy:
     return Proxy(parsed.scheme, host, port, username, password)
 
 
+# Elsewhere than on macOS and Windows, the standard library finds proxies and bypass rules in
+# the environment only; compat reads them there in one quick pass, as each connection does.
+_PROXIES_FROM_ENVIRONMENT = sys.platform not in ("darwin", "win32")
+# Public but missing from typeshed.
+_proxy_bypass_environment: Callable[[str, dict[str, str]], bool] = (
+    urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+)
+
+
+def _environment_proxies() -> dict[str, str]:
+    """
+    Return what :func:`urllib.request.getproxies_environment` returns.
+
+    The standard library decodes every environment variable, twice; only ``*_proxy`` ones
+    matter, and on POSIX their names can be picked from the raw environment first.
+    """
+    variables = [
+        (os.fsdecode(name), os.fsdecode(os.environb[name]))
+        for name in os.environb
+        if name[-6:].lower() == b"_proxy"
+    ]
+    proxies: dict[str, str] = {}
+    # Any case first, then all-lowercase names win; a CGI script ignores HTTP_PROXY.
+    for name, value in variables:
+        if value:
+            proxies[name[:-6].lower()] = value
+    if "REQUEST_METHOD" in os.environ:
+        proxies.pop("http", None)
+    for name, value in variables:
+        if name[-6:] == "_proxy":
+            if value:
+                proxies[name[:-6].lower()] = value
+            else:
+                proxies.pop(name[:-6].lower(), None)
+    return proxies
+
+
 def get_proxy(uri: WebSocketURI) -> str | None:
     """
     Return the proxy configured for ``uri`` in the environment or the system, if any.
@@ -157,9 +196,15 @@ def get_proxy(uri: WebSocketURI) -> str | None:
     ``no_proxy`` bypasses it. A ``wss``/``ws`` proxy wins, then SOCKS, then HTTPS, then (for
     ``ws`` only) HTTP; a system SOCKS proxy given as ``http://`` means ``socks5h://``.
     """
-    if urllib.request.proxy_bypass(f"{uri.host}:{uri.port}"):
+    host = f"{uri.host}:{uri.port}"
+    if _PROXIES_FROM_ENVIRONMENT:
+        proxies = _environment_proxies()
+        bypass = _proxy_bypass_environment(host, proxies)
+    else:
+        proxies = urllib.request.getproxies()
+        bypass = urllib.request.proxy_bypass(host)
+    if bypass:
         return None
-    proxies = urllib.request.getproxies()
     schemes = ("wss", "socks", "https") if uri.secure else ("ws", "socks", "https", "http")
     for scheme in schemes:
         proxy = proxies.get(scheme)

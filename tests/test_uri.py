@@ -118,6 +118,13 @@ ENVIRONMENTS: list[dict[str, str]] = [
     {"https_proxy": "http://s:3128", "no_proxy": "example.com"},
     {"https_proxy": "http://s:3128", "no_proxy": "*"},
     {"https_proxy": "http://s:3128", "no_proxy": "other.org,.example.com"},
+    # The standard library's rules on case: all-lowercase names win, even empty ones.
+    {"HTTPS_PROXY": "http://upper:3128", "https_proxy": ""},
+    {"Https_Proxy": "http://mixed:3128", "HTTP_PROXY": "http://upper:3128"},
+    {"HTTP_PROXY": "http://upper:3128", "http_proxy": "http://lower:3128"},
+    # In a CGI script, HTTP_PROXY may come from a request header: only http_proxy counts.
+    {"HTTP_PROXY": "http://cgi:3128", "REQUEST_METHOD": "GET"},
+    {"http_proxy": "http://cgi:3128", "REQUEST_METHOD": "GET"},
 ]
 
 
