@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Protocol
 
@@ -109,7 +110,8 @@ class Headers(MutableMapping[str, str]):
 
     def set_insecure(self, key: str, value: str) -> None:
         """Add a value without checking it for unsafe characters."""
-        self._dict.setdefault(key.lower(), []).append(value)
+        # Interned: the same few names are held by every connection's request and response.
+        self._dict.setdefault(sys.intern(key.lower()), []).append(value)
         self._list.append((key, value))
 
 

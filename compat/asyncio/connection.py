@@ -257,6 +257,11 @@ class Connection(WSListener):
     def logger(self, value: LoggerLike) -> None:
         self._logger = value
 
+    def _log_info(self, msg: str, *args: object) -> None:
+        """Log at INFO, creating the logger adapter only if the record will be emitted."""
+        if self._logger is not None or self._base_logger.isEnabledFor(logging.INFO):
+            self.logger.info(msg, *args)
+
     # picows callbacks
 
     def on_ws_connected(self, transport: WSTransport) -> None:
@@ -551,14 +556,37 @@ class Connection(WSListener):
             if self._reading_paused:
                 self._maybe_resume_reading()
         else:
+            # Wait here rather than in nested coroutines: an idle connection spends its life
+            # in this frame, and each level of nesting would hold another one.
             self._recv_in_progress = True
+            parts: list[tuple[bool, bytes, bool]] = []
             try:
-                message = await self._receive_message()
+                while not parts or not parts[-1][2]:
+                    frames = self._frames
+                    if frames:
+                        parts.append(frames.popleft())
+                        if self._reading_paused:
+                            self._maybe_resume_reading()
+                        continue
+                    if self._state is CLOSED:
+                        break
+                    waiter = self._recv_waiter = self.loop.create_future()
+                    try:
+                        await waiter
+                    except asyncio.CancelledError:
+                        # No message is lost: the frames taken so far go back to the queue.
+                        if parts:
+                            assert self._frames is not None
+                            self._frames.extendleft(reversed(parts))
+                        raise
+                    finally:
+                        self._recv_waiter = None
             finally:
                 self._recv_in_progress = False
-            if message is None:
+            if not parts or not parts[-1][2]:
                 await self._raise_close_exc()
-            is_text, data = message
+            is_text = parts[0][0]
+            data = parts[0][1] if len(parts) == 1 else b"".join(part[1] for part in parts)
         if decode is None:
             decode = is_text
         if not decode:
@@ -567,26 +595,6 @@ class Connection(WSListener):
             return data.decode()
         except UnicodeDecodeError as exc:
             await self._fail_invalid_data(exc)
-
-    async def _receive_message(self) -> tuple[bool, bytes] | None:
-        frame = await self._next_frame()
-        if frame is None:
-            return None
-        parts = [frame]
-        while not frame[2]:
-            try:
-                next_frame = await self._next_frame()
-            except asyncio.CancelledError:
-                assert self._frames is not None  # parts came from it
-                self._frames.extendleft(reversed(parts))
-                raise
-            if next_frame is None:
-                return None
-            frame = next_frame
-            parts.append(frame)
-        if len(parts) == 1:
-            return frame[0], frame[1]
-        return parts[0][0], b"".join(part[1] for part in parts)
 
     @overload
     def recv_streaming(self, decode: Literal[True]) -> AsyncIterator[str]: ...

@@ -84,7 +84,7 @@ class ServerConnection(Connection):
         self._handler_task = self.loop.create_task(self.server._handle(self))
 
     def connection_closed(self) -> None:
-        self.logger.info("connection closed")
+        self._log_info("connection closed")
 
 
 class _WireResponse(WSUpgradeResponse):
@@ -359,9 +359,9 @@ class serve:
         connection.response = response
         wire = _WireResponse(response)
         if response.status_code == 101:
-            connection.logger.info("connection open")
+            connection._log_info("connection open")
             return WSUpgradeResponseWithListener(wire, connection)
-        connection.logger.info(
+        connection._log_info(
             "connection rejected (%d %s)" if accepted else "HTTP response sent (%d %s)",
             response.status_code,
             response.reason_phrase,
