@@ -6,7 +6,7 @@ from typing import Any
 
 from .targets import TARGETS
 
-__all__ = ["RATIOS", "format_table"]
+__all__ = ["RATIOS", "SUBJECT", "format_table", "median", "ratio"]
 
 SUBJECT = "compat"
 
@@ -23,16 +23,23 @@ def _number(value: float | None) -> str:
     return f"{value:.2f}"
 
 
-def _median(case: dict[str, Any], target: str) -> float | None:
+def median(case: dict[str, Any], target: str) -> float | None:
+    """The median of ``target`` in ``case``, or ``None`` if it has no result."""
     result = case["results"].get(target)
     return None if result is None else float(result["median"])
 
 
-def _ratio(case: dict[str, Any], other: str) -> str:
-    subject, reference = _median(case, SUBJECT), _median(case, other)
+def ratio(case: dict[str, Any], other: str) -> float | None:
+    """compat's median over ``other``'s in ``case``, or ``None`` if either is missing."""
+    subject, reference = median(case, SUBJECT), median(case, other)
     if subject is None or not reference:
-        return "-"
-    return f"{subject / reference:.2f}"
+        return None
+    return subject / reference
+
+
+def _ratio(case: dict[str, Any], other: str) -> str:
+    value = ratio(case, other)
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _targets(document: dict[str, Any]) -> list[str]:
@@ -52,7 +59,7 @@ def format_table(document: dict[str, Any]) -> str:
                 case["case"],
                 case["loop"],
                 case["unit"] + ("" if case["higher_is_better"] else " (lower is better)"),
-                *(_number(_median(case, target)) for target in targets),
+                *(_number(median(case, target)) for target in targets),
                 *(_ratio(case, other) for other in RATIOS),
             ]
         )

@@ -9,21 +9,17 @@ picows.websockets apply to compat, which reimplements the same interface, and na
 from __future__ import annotations
 
 import argparse
-import pathlib
-import sys
+
+from reports.markdown import MarkersMissing, add_file_options, emit, markers, replace_between
 
 from .catalogue import Catalogue, Feature, load
 
 __all__ = ["END", "START", "MarkersMissing", "replace_block", "table"]
 
-START = "<!-- migration-table:start -->"
-END = "<!-- migration-table:end -->"
+BLOCK = "migration-table"
+START, END = markers(BLOCK)
 SUBJECT = "compat"
 COMMAND = "python -m conformance.migration --write README.md"
-
-
-class MarkersMissing(ValueError):
-    """The file lacks the start or end marker of the migration table."""
 
 
 def _cell(text: str) -> str:
@@ -63,38 +59,14 @@ def block(catalogue: Catalogue | None = None) -> str:
 
 def replace_block(text: str, catalogue: Catalogue | None = None) -> str:
     """``text`` with everything from the start marker to the end marker regenerated."""
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        raise MarkersMissing(f"expected {START} followed by {END}")
-    return text[:start] + block(catalogue) + text[end + len(END):]
+    return replace_between(text, BLOCK, table(catalogue))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the table, or write or check the block of a Markdown file."""
     parser = argparse.ArgumentParser(prog="python -m conformance.migration", description=__doc__)
-    action = parser.add_mutually_exclusive_group()
-    action.add_argument("--write", type=pathlib.Path, metavar="FILE",
-                        help="regenerate the block between the markers of FILE")
-    action.add_argument("--check", type=pathlib.Path, metavar="FILE",
-                        help="exit 1 if the block of FILE is out of date")
-    options = parser.parse_args(argv)
-    path = options.write or options.check
-    if path is None:
-        sys.stdout.write(table())
-        return 0
-    text = path.read_text(encoding="utf-8")
-    try:
-        updated = replace_block(text)
-    except MarkersMissing as exc:
-        print(f"{path}: {exc}", file=sys.stderr)
-        return 2
-    if options.check:
-        if updated != text:
-            print(f"{path}: the migration table is out of date; run {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    path.write_text(updated, encoding="utf-8")
-    return 0
+    add_file_options(parser)
+    return emit(parser.parse_args(argv), BLOCK, table(), COMMAND)
 
 
 if __name__ == "__main__":
