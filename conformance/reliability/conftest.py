@@ -13,8 +13,9 @@ from ..plugin import state
 from ..targets import Target
 from . import harness
 
-#: Callbacks slower than this are reported in asyncio debug mode; no test here measures latency.
-SLOW_CALLBACK_SECONDS = 60.0
+
+def pytest_configure(config: pytest.Config) -> None:
+    harness.quiet_slow_callbacks()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -38,16 +39,6 @@ def available(request: pytest.FixtureRequest) -> None:
     if target.role == "peer":
         pytest.skip(f"target {target.name} unavailable: {target.error}")
     pytest.fail(f"target {target.name} unavailable: {target.error}", pytrace=False)
-
-
-@pytest.fixture(autouse=True)
-async def no_slow_callback_reports() -> None:
-    """Keep asyncio's debug mode from reporting slow callbacks.
-
-    Accepting thousands of connections at once makes some callbacks take longer than asyncio's
-    100 ms threshold by design; the reports would bury the figures this suite prints.
-    """
-    asyncio.get_running_loop().slow_callback_duration = SLOW_CALLBACK_SECONDS
 
 
 @pytest.fixture

@@ -16,13 +16,14 @@ import json
 import sys
 from typing import Any
 
-from .harness import raise_fd_limit
+from .harness import quiet_slow_callbacks, raise_fd_limit
 
 FD_LIMIT = 30_000
 
 
 async def main(root: str) -> None:
     raise_fd_limit(FD_LIMIT)
+    quiet_slow_callbacks()
     server_module = importlib.import_module(f"{root}.asyncio.server")
     connections: set[Any] = set()
 
