@@ -280,17 +280,7 @@ class Connection(WSListener):
             and not transport.is_close_frame_sent
         ):
             # Fast path: a whole uncompressed message. picows already enforced max_size on it.
-            frames = self._frames
-            if frames is None:
-                frames = self._frames = deque()
-            frames.append((msg_type is TEXT, frame.get_payload_as_bytes(), True))
-            waiter = self._recv_waiter
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
-            high = self.queue_high
-            if high is not None and len(frames) > high and not self._reading_paused:
-                self._reading_paused = True
-                self._raw.pause_reading()
+            self._enqueue((msg_type is TEXT, frame.get_payload_as_bytes(), True))
             return
         if self._discarding:
             return
@@ -421,10 +411,14 @@ class Connection(WSListener):
         else:
             self._incoming_text = is_text
             self._incoming_size += len(data)
+        self._enqueue((is_text, data, fin))
+
+    def _enqueue(self, item: tuple[bool, bytes, bool]) -> None:
+        """Queue a data frame, wake a waiting recv, pause reading above the high-water mark."""
         frames = self._frames
         if frames is None:
             frames = self._frames = deque()
-        frames.append((is_text, data, fin))
+        frames.append(item)
         waiter = self._recv_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
