@@ -1,7 +1,7 @@
 """The opening handshake, without I/O: what each side sends and how it checks the other side.
 
-picows reads and writes the HTTP messages; these functions decide their content and validate them
-as websockets does, raising the same exceptions and building the same rejection responses.
+These functions decide the content of the HTTP messages and validate them as websockets does,
+raising the same exceptions and building the same rejection responses.
 """
 
 from __future__ import annotations
@@ -11,21 +11,20 @@ import binascii
 import email.utils
 import hashlib
 import http
-import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from .datastructures import Headers, MultipleValuesError
 from .exceptions import (
-    HeaderLineTooLong,
     InvalidHandshake,
     InvalidHeader,
     InvalidHeaderValue,
+    InvalidMethod,
     InvalidOrigin,
+    InvalidProtocol,
     InvalidUpgrade,
     NegotiationError,
-    RequestLineTooLong,
 )
 from .extensions.permessage_deflate import PerMessageDeflate, client_accept, server_negotiate
 from .headers import parse_connection, parse_subprotocol, parse_upgrade
@@ -36,6 +35,7 @@ __all__ = [
     "accept_key",
     "check_request",
     "check_response",
+    "debug_label",
     "reject",
     "switching_protocols",
 ]
@@ -50,36 +50,6 @@ SelectSubprotocol = Callable[[Sequence[Subprotocol]], Subprotocol | None]
 def accept_key(key: str) -> str:
     """The ``Sec-WebSocket-Accept`` value answering ``Sec-WebSocket-Key`` ``key``."""
     return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
-
-
-MAX_LINE_LENGTH = int(os.environ.get("WEBSOCKETS_MAX_LINE_LENGTH", "8192"))
-
-
-def check_line_lengths(path: bytes, headers: Iterable[tuple[str, str]]) -> Response | None:
-    """websockets' limit on the length of each line of a request, as the response it sends.
-
-    picows has already parsed the request (and refused more than 128 headers itself).
-    """
-    line = len(b"GET  HTTP/1.1\r\n") + len(path)
-    if line > MAX_LINE_LENGTH:
-        error: Exception = RequestLineTooLong(
-            f"read {line} bytes, expected no more than {MAX_LINE_LENGTH} bytes"
-        )
-        return reject(
-            http.HTTPStatus.REQUEST_URI_TOO_LONG,
-            f"Failed to open a WebSocket connection: {error}.\n",
-        )
-    for name, value in headers:
-        line = len(name) + len(value.encode("utf-8", "surrogateescape")) + 4
-        if line > MAX_LINE_LENGTH:
-            error = HeaderLineTooLong(
-                f"read {line} bytes, expected no more than {MAX_LINE_LENGTH} bytes"
-            )
-            return reject(
-                http.HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
-                f"Failed to open a WebSocket connection: {error}.\n",
-            )
-    return None
 
 
 def reject(status: http.HTTPStatus | int, text: str) -> Response:
@@ -125,6 +95,10 @@ def check_request(
     compression: str | None,
 ) -> tuple[str, str | None, Subprotocol | None, PerMessageDeflate | None]:
     """Validate an upgrade request; return the key, extensions header, subprotocol and codec."""
+    if request.method != "GET":
+        raise InvalidMethod(request.method)
+    if request.protocol != "HTTP/1.1":
+        raise InvalidProtocol(request.protocol)
     headers = request.headers
     _check_upgrade_headers(headers)
     key = _single(headers, "Sec-WebSocket-Key")
@@ -197,6 +171,17 @@ def rejection_for(exc: Exception) -> Response:
     """The response websockets sends when :func:`check_request` raises ``exc``."""
     if isinstance(exc, InvalidOrigin):
         return reject(http.HTTPStatus.FORBIDDEN, f"Failed to open a WebSocket connection: {exc}.\n")
+    if isinstance(exc, InvalidMethod):
+        response = reject(
+            http.HTTPStatus.METHOD_NOT_ALLOWED, f"Failed to open a WebSocket connection: {exc}.\n"
+        )
+        response.headers["Allow"] = "GET"
+        return response
+    if isinstance(exc, InvalidProtocol):
+        return reject(
+            http.HTTPStatus.HTTP_VERSION_NOT_SUPPORTED,
+            f"Failed to open a WebSocket connection: {exc}.\n",
+        )
     if isinstance(exc, InvalidUpgrade):
         response = reject(
             http.HTTPStatus.UPGRADE_REQUIRED,
@@ -217,6 +202,19 @@ def rejection_for(exc: Exception) -> Response:
             http.HTTPStatus.BAD_REQUEST, f"Failed to open a WebSocket connection: {explanation}.\n"
         )
     return server_error()
+
+
+def debug_label(exc: InvalidHandshake) -> str:
+    """The DEBUG message websockets logs when :func:`check_request` raises ``exc``."""
+    for kind, label in (
+        (InvalidOrigin, "! invalid origin"),
+        (InvalidMethod, "! invalid method"),
+        (InvalidProtocol, "! invalid protocol"),
+        (InvalidUpgrade, "! invalid upgrade"),
+    ):
+        if isinstance(exc, kind):
+            return label
+    return "! invalid handshake"
 
 
 def server_error() -> Response:

@@ -2,8 +2,8 @@
 
 ``python -m conformance.migration`` prints it as Markdown, generated from ``catalogue.toml``;
 ``--write README.md`` replaces the block between the ``migration-table`` markers of that file;
-``--check README.md`` fails if the block is out of date. Seed texts written about
-picows.websockets apply to compat, which reimplements the same interface, and name it.
+``--check README.md`` fails if the block is out of date. Each line of the seed list (what
+picows.websockets doesn't support) shows picows.websockets' status beside compat's.
 """
 
 from __future__ import annotations
@@ -28,8 +28,13 @@ def _cell(text: str) -> str:
 
 
 def _what(feature: Feature) -> str:
-    text = feature.seed or feature.description or feature.id
+    text = feature.description or feature.seed or feature.id
     return text.replace("picows.websockets", SUBJECT)
+
+
+def _peer_status(feature: Feature) -> str:
+    """picows.websockets' status: the seed list names what it doesn't support."""
+    return "unsupported" if feature.seed is not None else "supported"
 
 
 def _status(feature: Feature) -> str:
@@ -45,10 +50,16 @@ def table(catalogue: Catalogue | None = None) -> str:
     catalogue = catalogue or load()
     order = {"supported": 0, "difference": 1, "unsupported": 2}
     features = sorted(catalogue.features, key=lambda feature: order[feature.status])
-    lines = ["| Feature | Status | Use instead |", "| --- | --- | --- |"]
+    lines = [
+        "| Feature | compat | picows.websockets | Use instead |",
+        "| --- | --- | --- | --- |",
+    ]
     for feature in features:
         instead = feature.alternative or ("—" if feature.status == "supported" else "")
-        lines.append(f"| {_cell(_what(feature))} | {_status(feature)} | {_cell(instead)} |")
+        lines.append(
+            f"| {_cell(_what(feature))} | {_status(feature)} | {_peer_status(feature)} "
+            f"| {_cell(instead)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

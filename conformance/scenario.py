@@ -6,15 +6,16 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 import time
 import types
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from typing import Any, Literal, TypeVar
 
 from . import raw, trace
 from .targets import Target
 
-__all__ = ["SCENARIOS", "Pair", "Scenario", "run", "scenario"]
+__all__ = ["SCENARIOS", "Pair", "Scenario", "handling", "run", "scenario"]
 
 Sides = Literal["both", "client", "server"]
 
@@ -95,6 +96,65 @@ class LogRecords(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+
+
+# Addresses in log messages vary from run to run.
+ADDRESS = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d+")
+
+
+Handler = TypeVar("Handler", bound=logging.Handler)
+
+
+@contextlib.contextmanager
+def handling(handler: Handler, logger: logging.Logger, level: int) -> Iterator[Handler]:
+    """Attach ``handler`` to ``logger`` meanwhile, letting records from ``level`` up through."""
+    previous = logger.level
+    logger.addHandler(handler)
+    if previous == logging.NOTSET or level < previous:
+        logger.setLevel(level)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+class LogWatch(logging.Handler):
+    """Records of the ``websockets`` loggers while a scenario watches them.
+
+    websockets' connection events (INFO and above) and its explanations of failed handshakes
+    (DEBUG messages starting with ``!``) are part of the trace; other DEBUG lines are not.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.INFO or str(record.msg).startswith("!"):
+            self.records.append(record)
+
+    def trace(self, logger: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """The records, of one logger or all, with addresses normalised.
+
+        Records of connections (logged with the connection in ``extra``) and of the server are
+        listed apart: each is in order, but when a connection's record comes relative to the
+        server's depends on event loop scheduling.
+        """
+        grouped: dict[str, list[dict[str, Any]]] = {"server": [], "connections": []}
+        for record in self.records:
+            if logger is not None and record.name != logger:
+                continue
+            group = "connections" if hasattr(record, "websocket") else "server"
+            grouped[group].append(
+                {
+                    "logger": record.name,
+                    "level": record.levelname,
+                    "message": ADDRESS.sub("ADDRESS", record.getMessage()),
+                    "exc": trace.exception(record.exc_info[1]) if record.exc_info else None,
+                }
+            )
+        return grouped
 
 
 class Pair:
@@ -206,6 +266,12 @@ class Pair:
             yield client
         finally:
             await client.aclose()
+
+    @contextlib.contextmanager
+    def watching_logs(self) -> Iterator[LogWatch]:
+        """Record what the ``websockets`` loggers (both sides, all targets) log meanwhile."""
+        with handling(LogWatch(), logging.getLogger("websockets"), logging.DEBUG) as watch:
+            yield watch
 
     def logged_errors(self) -> list[dict[str, Any]]:
         """Errors logged so far: level and the exception class of the traceback, if any."""

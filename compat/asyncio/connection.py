@@ -266,6 +266,7 @@ class Connection(WSListener):
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
+        self._state = OPEN
         self._raw = transport.underlying_transport
         self._raw.set_write_buffer_limits(self.write_high, self.write_low)
         self._schedule_keepalive()

@@ -1,51 +1,52 @@
-"""WebSocket servers: :func:`serve`, :class:`Server`, :class:`ServerConnection`, authentication."""
+"""WebSocket servers: :func:`serve`, :class:`Server`, :class:`ServerConnection`, authentication.
+
+compat performs the opening handshake itself — reading the request, running the hooks, which may
+be coroutines, and answering — then hands the connection to the picows core for framing
+(:mod:`.handoff`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
 import http
-import inspect
 import logging
 import re
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from multidict import CIMultiDict
-from picows import (
-    WSUpgradeRequest,
-    WSUpgradeResponse,
-    WSUpgradeResponseWithListener,
-    ws_create_server,
-)
+from picows import WSUpgradeResponse
 
-from ..datastructures import Headers
-from ..exceptions import InvalidHandshake, InvalidHeader, UnsupportedFeature
+from ..exceptions import (
+    HeaderLineTooLong,
+    InvalidHandshake,
+    InvalidHeader,
+    InvalidMessage,
+    RequestLineTooLong,
+    TooManyHeaders,
+    UnsupportedFeature,
+)
 from ..frames import CloseCode
 from ..handshake import (
-    check_line_lengths,
     check_request,
+    debug_label,
     default_select_subprotocol,
     reject,
     rejection_for,
     server_error,
     switching_protocols,
 )
-from ..headers import build_www_authenticate_basic, parse_authorization_basic
-from ..http11 import SERVER, Request, Response
+from ..headers import build_www_authenticate_basic, parse_authorization_basic, validate_subprotocols
+from ..http11 import SERVER, Request, RequestReader, Response
 from ..protocol import State
 from ..typing import LoggerLike, Origin, StatusLike, Subprotocol
-from .connection import (
-    READ_BUFFER_SIZE,
-    USE_AIOFASTNET,
-    Connection,
-    broadcast,
-    core_logger,
-    limits,
-    reject_custom_classes,
-)
+from .connection import READ_BUFFER_SIZE, Connection, broadcast, core_logger, limits
+from .connection import reject_custom_classes as reject_custom_classes
+from .handoff import hand_off
 
 __all__ = [
     "Server",
@@ -56,65 +57,221 @@ __all__ = [
     "unix_serve",
 ]
 
-ProcessRequest = Callable[["ServerConnection", Request], "Response | None"]
-ProcessResponse = Callable[["ServerConnection", Request, Response], "Response | None"]
-
+ProcessRequest = Callable[
+    ["ServerConnection", Request], Awaitable[Response | None] | Response | None
+]
+ProcessResponse = Callable[
+    ["ServerConnection", Request, Response], Awaitable[Response | None] | Response | None
+]
 
 class ServerConnection(Connection):
-    """A server-side connection, as :class:`websockets.asyncio.server.ServerConnection`."""
+    """A server-side connection, as :class:`websockets.asyncio.server.ServerConnection`.
 
-    __slots__ = ("_handler_task", "server", "username")
+    It exists from the moment the TCP connection is accepted: during the opening handshake its
+    state is CONNECTING and ``request``, the addresses and, in ``process_response``,
+    ``response`` are available to the hooks.
+    """
+
+    __slots__ = ("_accept_called", "server", "username")
 
     def __init__(self, server: Server, **kwargs: Any) -> None:
         super().__init__(is_client=False, **kwargs)
+        self._state = State.CONNECTING
+        # Whether the request went through the handshake checks, which words the log line of
+        # a rejection.
+        self._accept_called = False
         self.server = server
         self.username: str
-        self._handler_task: asyncio.Task[None] | None = None
 
-    def respond(self, status: StatusLike, text: str) -> NoReturn:
-        """Not supported: return a :class:`~compat.http11.Response` from the hook instead."""
-        raise UnsupportedFeature(
-            "ServerConnection.respond()",
-            "construct and return a compat.Response(status_code, reason_phrase, headers, body) "
-            "from a synchronous process_request or process_response hook",
-        )
+    def respond(self, status: StatusLike, text: str) -> Response:
+        """A plain-text HTTP response for ``process_request`` or ``process_response`` to return.
 
-    def on_ws_connected(self, transport: Any) -> None:
-        super().on_ws_connected(transport)
-        self._handler_task = self.loop.create_task(self.server._handle(self))
+        ``text`` is encoded to UTF-8; the response may be changed before it is returned.
+        """
+        return reject(status, text)
+
+    def _handshake_ended(self) -> None:
+        """The TCP connection closed before it was handed to picows."""
+        self._state = State.CLOSED
+        if not self._closed.done():
+            self._closed.set_result(None)
+        self.connection_closed()
 
     def connection_closed(self) -> None:
         self._log_info("connection closed")
 
 
 class _WireResponse(WSUpgradeResponse):
-    """Serialise a :class:`Response` exactly: reason phrase, header order and body."""
+    """What picows writes when it takes a connection over: the accepted 101, exactly."""
 
-    __slots__ = ("code", "reason", "response")
+    __slots__ = ("serialized",)
 
     def __init__(self, response: Response) -> None:
-        self.response = response
         self.version = b"HTTP/1.1"
-        # picows only compares the status with 101; keep the exact code for serialisation.
-        known = response.status_code in _STATUSES
-        self.status = http.HTTPStatus(response.status_code if known else 200)
-        self.reason = response.reason_phrase
-        self.code = response.status_code
-        # Serialised from self.response; picows only adds headers of its own here, ignored.
+        self.status = http.HTTPStatus.SWITCHING_PROTOCOLS
+        # picows adds headers of its own here; the response is written as compat serialised it.
         self.headers = CIMultiDict()
-        self.body = bytes(response.body)
+        self.body = b""
+        self.serialized = bytearray(response.serialize())
 
     def to_bytes(self) -> bytearray:
-        # picows adds its own headers to self.headers (Connection: close on a rejection);
-        # websockets sends the response's headers as they are.
-        data = bytearray(f"HTTP/1.1 {self.code} {self.reason}\r\n".encode())
-        data += self.response.headers.serialize()
-        if self.body:
-            data += self.body
-        return data
+        return self.serialized
 
 
-_STATUSES = {status.value for status in http.HTTPStatus}
+class _Opening(asyncio.Protocol):
+    """The asyncio protocol of a connection until its opening handshake is over.
+
+    It reads the request and reports it, a malformed request, or the end of the connection
+    through :attr:`outcome`; reading pauses once the request is complete, so that the bytes
+    that follow wait for picows.
+    """
+
+    def __init__(self, server: Server, settings: serve) -> None:
+        self.server = server
+        self.settings = settings
+        self.reader = RequestReader()
+        self.outcome: asyncio.Future[Request | BaseException | None]
+        self.lost: asyncio.Future[None]
+        self.transport: asyncio.Transport
+        # Created with the protocol, as websockets does: a bad setting (max_queue) fails there.
+        self.connection = settings.connection_class(server, **settings.connection_kwargs)
+        self.handed_off = False
+        self.eof = False  # the client half-closed
+        self.closing = False  # the connection won't open; waiting for the client to close
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        loop = self.server.loop
+        # A stream transport; uvloop's don't derive from asyncio.Transport.
+        self.transport = cast(asyncio.Transport, transport)
+        self.outcome = loop.create_future()
+        self.lost = loop.create_future()
+        self.connection._raw = self.transport
+        # Registered now rather than inside the task, so that close() never misses it.
+        task = loop.create_task(self.server._run(self))
+        self.server.handler_tasks.add(task)
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        if self.outcome.done():
+            self.reader.buffer += data
+            return
+        try:
+            request = self.reader.feed(data)
+        except Exception as exc:
+            self._report(exc)
+        else:
+            if request is not None:
+                self._report(request)
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        if not self.outcome.done():
+            try:
+                self.reader.feed_eof()
+            except Exception as exc:
+                self._report(exc)
+        # Stay half-open while the request may still be answered; close once it was.
+        return not self.closing
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.outcome.done():
+            try:
+                self.reader.feed_eof()
+            except Exception as error:
+                self.connection.logger.debug("! no valid HTTP request", exc_info=error)
+            self.outcome.set_result(None)
+        self.lost.set_result(None)
+        if not self.handed_off:
+            self.connection._handshake_ended()
+
+    def _report(self, outcome: Request | BaseException) -> None:
+        self.transport.pause_reading()
+        self.outcome.set_result(outcome)
+
+    async def handshake(self) -> bool:
+        """Answer the request; return whether the WebSocket connection is open."""
+        outcome = await asyncio.shield(self.outcome)
+        connection = self.connection
+        if outcome is None:
+            return False
+        if isinstance(outcome, BaseException):
+            response = self._malformed(outcome)
+        else:
+            connection.request = outcome
+            response = await self.settings.respond(connection, outcome)
+            if response.status_code == 101 and not self.server.is_serving():
+                response = reject(http.HTTPStatus.SERVICE_UNAVAILABLE, "Server is shutting down.\n")
+            if self.transport.is_closing():
+                return False
+        if response is not None:
+            connection.response = response
+            if response.status_code == 101:
+                self._hand_off(response)
+                return True
+            self.transport.write(response.serialize())
+            connection._log_info(
+                "connection rejected (%d %s)" if connection._accept_called
+                else "HTTP response sent (%d %s)",
+                response.status_code,
+                response.reason_phrase,
+            )
+        await self._close()
+        return False
+
+    def _malformed(self, exc: BaseException) -> Response | None:
+        """Log a request that couldn't be read; the response to send, if any."""
+        logger = self.connection.logger
+        if isinstance(exc, RequestLineTooLong):
+            logger.debug("! request line too long", exc_info=exc)
+            status = http.HTTPStatus.REQUEST_URI_TOO_LONG
+        elif isinstance(exc, (HeaderLineTooLong, TooManyHeaders)):
+            logger.debug("! header fields too large", exc_info=exc)
+            status = http.HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+        else:
+            invalid = InvalidMessage("did not receive a valid HTTP request")
+            invalid.__cause__ = exc
+            logger.debug("! no valid HTTP request", exc_info=exc)
+            return None
+        return reject(status, f"Failed to open a WebSocket connection: {exc}.\n")
+
+    def _hand_off(self, response: Response) -> None:
+        connection = self.connection
+        connection._log_info("connection open")
+        self.handed_off = True
+        hand_off(
+            self.transport,
+            connection,
+            _WireResponse(response),
+            received=self.reader.buffer,
+            logger=core_logger,
+            max_frame_size=self.settings.max_frame_size,
+            read_buffer_size=READ_BUFFER_SIZE,
+        )
+        self.reader.buffer = bytearray()
+        self.transport.resume_reading()
+
+    async def _close(self) -> None:
+        """End a connection that won't open: half-close, let the client close, then abort."""
+        transport = self.transport
+        self.closing = True
+        # Read again, to notice the client closing; anything it sends is discarded.
+        if not transport.is_closing():
+            transport.resume_reading()
+        if not transport.is_closing():
+            if self.eof or not transport.can_write_eof():
+                transport.close()
+            else:
+                try:
+                    transport.write_eof()
+                except OSError:
+                    transport.abort()
+        try:
+            async with asyncio.timeout(self.settings.close_timeout):
+                await asyncio.shield(self.lost)
+        except TimeoutError:
+            pass
+        transport.abort()
 
 
 class Server:
@@ -131,33 +288,51 @@ class Server:
         self.logger: LoggerLike = logger
         self.loop = asyncio.get_running_loop()
         self.server: asyncio.Server
-        self._handlers: dict[ServerConnection, asyncio.Task[None]] = {}
+        self.all_connections: set[ServerConnection] = set()
+        self.handler_tasks: set[asyncio.Task[None]] = set()
         self._close_task: asyncio.Task[None] | None = None
         self._closed_waiter: asyncio.Future[None] = self.loop.create_future()
+        self._open_timeout: float | None = None
 
-    def wrap(self, server: asyncio.Server) -> None:
+    def wrap(self, server: asyncio.Server, open_timeout: float | None) -> None:
         """Attach the listening :class:`asyncio.Server`."""
         self.server = server
-        for sock in server.sockets:
-            name = sock.getsockname()
-            self.logger.info("server listening on %s", _format_address(name))
+        self._open_timeout = open_timeout
+        if server.is_serving():
+            for sock in server.sockets:
+                self.logger.info("server listening on %s", _socket_name(sock))
 
-    async def _handle(self, connection: ServerConnection) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers[connection] = task
+    async def _run(self, opening: _Opening) -> None:
+        """One connection: the opening handshake within ``open_timeout``, then the handler."""
+        connection = opening.connection
         try:
-            async with connection:
-                await self.handler(connection)
+            try:
+                async with asyncio.timeout(self._open_timeout):
+                    opened = await opening.handshake()
+            except TimeoutError:
+                opened = False
+            if not opened:
+                opening.transport.abort()
+                return
+            self.all_connections.add(connection)
+            try:
+                async with connection:
+                    await self.handler(connection)
+            except Exception:
+                connection.logger.error("connection handler failed", exc_info=True)
+            finally:
+                self.all_connections.discard(connection)
         except Exception:
-            connection.logger.error("connection handler failed", exc_info=True)
+            opening.transport.abort()
         finally:
-            del self._handlers[connection]
+            task = asyncio.current_task()
+            assert task is not None
+            self.handler_tasks.discard(task)
 
     @property
     def connections(self) -> set[ServerConnection]:
-        """Set of active connections."""
-        return {conn for conn in self._handlers if conn.state is State.OPEN}
+        """Connections that completed the opening handshake and aren't closing."""
+        return {conn for conn in self.all_connections if conn.state is State.OPEN}
 
     def close(
         self,
@@ -165,24 +340,27 @@ class Server:
         code: int = CloseCode.GOING_AWAY,
         reason: str = "",
     ) -> None:
-        """Stop listening and, unless told otherwise, close connections with ``code``."""
+        """Stop listening and, unless told otherwise, close connections with ``code``.
+
+        Connections still in their opening handshake are answered 503 Service Unavailable.
+        """
         if self._close_task is None:
             self._close_task = self.loop.create_task(self._close(close_connections, code, reason))
 
     async def _close(self, close_connections: bool, code: int, reason: str) -> None:
         self.logger.info("server closing")
         self.server.close()
-        await asyncio.sleep(0)
         if close_connections:
             closing = [
                 self.loop.create_task(connection.close(code, reason))
-                for connection in list(self._handlers)
+                for connection in self.all_connections
+                if connection.state is State.OPEN
             ]
             if closing:
                 await asyncio.wait(closing)
         await self.server.wait_closed()
-        if self._handlers:
-            await asyncio.wait(list(self._handlers.values()))
+        if self.handler_tasks:
+            await asyncio.wait(self.handler_tasks)
         self._closed_waiter.set_result(None)
         self.logger.info("server closed")
 
@@ -203,11 +381,20 @@ class Server:
         await self.server.start_serving()
 
     async def serve_forever(self) -> None:
-        """Accept connections until cancelled; closes the server on exit."""
-        await self.server.serve_forever()
+        """Serve until :meth:`close` is called, or until cancelled, which closes the server."""
+        try:
+            if not self.is_serving():
+                await self.start_serving()
+            await self.wait_closed()
+        except asyncio.CancelledError:
+            try:
+                self.close()
+                await self.wait_closed()
+            finally:
+                raise
 
     @property
-    def sockets(self) -> tuple[Any, ...]:
+    def sockets(self) -> tuple[socket.socket, ...]:
         """The listening sockets."""
         return tuple(self.server.sockets)
 
@@ -231,21 +418,22 @@ class Server:
         await self.wait_closed()
 
 
-def _format_address(address: Any) -> str:
-    if isinstance(address, tuple):
-        host = f"[{address[0]}]" if ":" in str(address[0]) else address[0]
-        return f"{host}:{address[1]}"
-    return str(address)
+def _socket_name(sock: socket.socket) -> str:
+    """A listening socket's address as websockets logs it."""
+    name = sock.getsockname()
+    if sock.family == socket.AF_INET:
+        return f"{name[0]}:{name[1]:d}"
+    if sock.family == socket.AF_INET6:
+        return f"[{name[0]}]:{name[1]:d}"
+    return str(name)
 
 
-def _reject_coroutine(hook: object, name: str) -> None:
-    if inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(
-        getattr(hook, "__call__", None)  # noqa: B004 - callable objects with async __call__
-    ):
-        raise UnsupportedFeature(
-            f"an asynchronous {name} hook",
-            f"make {name} a regular function returning a Response or None",
-        )
+async def _call_hook(hook: Callable[..., Any], *args: Any) -> Response | None:
+    """Call a handshake hook, awaiting it if it returns an awaitable."""
+    result = hook(*args)
+    if isinstance(result, Awaitable):
+        result = await result
+    return result  # type: ignore[no-any-return]
 
 
 class serve:
@@ -286,8 +474,8 @@ class serve:
             create_connection,
             "keep per-connection state in your handler, keyed by the ServerConnection",
         )
-        _reject_coroutine(process_request, "process_request")
-        _reject_coroutine(process_response, "process_response")
+        if subprotocols is not None:
+            validate_subprotocols(subprotocols)
         if compression is not None and compression != "deflate":
             raise ValueError(f"unsupported compression: {compression}")
         self.handler = handler
@@ -300,8 +488,9 @@ class serve:
         self.process_response = process_response
         self.server_header = server_header
         self.open_timeout = open_timeout
-        self.max_size = max_size
+        self.close_timeout = close_timeout
         self.logger = logger
+        self.connection_class = ServerConnection
         self.connection_kwargs: dict[str, Any] = {
             "ping_interval": ping_interval,
             "ping_timeout": ping_timeout,
@@ -310,66 +499,44 @@ class serve:
             "max_queue": max_queue,
             "write_limit": write_limit,
         }
+        max_message, max_fragment = limits(max_size)
+        frame_limits = [size for size in (max_message, max_fragment) if size is not None]
+        self.max_frame_size = min(frame_limits) if frame_limits else sys.maxsize
+        if kwargs.get("ssl") is not None:
+            kwargs.setdefault("ssl_handshake_timeout", open_timeout)
+            kwargs.setdefault("ssl_shutdown_timeout", close_timeout)
         self.create_server_kwargs = kwargs
 
-    def _call_hook(self, hook: Callable[..., Any], *args: Any) -> Response | None:
-        response = hook(*args)
-        if inspect.isawaitable(response):
-            if inspect.iscoroutine(response):
-                response.close()
-            raise UnsupportedFeature(
-                "an asynchronous handshake hook",
-                "make the hook a regular function returning a Response or None",
-            )
-        return response  # type: ignore[no-any-return]
-
-    def _upgrade(self, server: Server, upgrade: WSUpgradeRequest) -> WSUpgradeResponseWithListener:
-        """Decide the response to an upgrade request, running the handshake hooks."""
-        too_long = check_line_lengths(upgrade.path, upgrade.headers.items())
-        if too_long is not None:
-            return WSUpgradeResponseWithListener(_WireResponse(too_long), None)
-        request = Request(upgrade.path.decode("iso-8859-1"), Headers(list(upgrade.headers.items())))
-        connection = ServerConnection(server, logger=server.logger, **self.connection_kwargs)
-        connection.request = request
+    async def respond(self, connection: ServerConnection, request: Request) -> Response:
+        """The response to ``request``: the hooks' or the handshake's, with the Server header."""
         response: Response | None = None
         if self.process_request is not None:
             try:
-                response = self._call_hook(self.process_request, connection, request)
+                response = await _call_hook(self.process_request, connection, request)
             except Exception:
                 connection.logger.error("process_request failed", exc_info=True)
                 response = server_error()
-        accepted = response is None
         if response is None:
             response = self._accept(connection, request)
-            if response.status_code == 101:
-                # picows checks the upgrade headers again, with a stricter reading of
-                # Connection (a single "upgrade" token); they are valid by now.
-                upgrade.headers["Connection"] = "Upgrade"
-                upgrade.headers["Upgrade"] = "websocket"
         if self.server_header is not None:
             response.headers["Server"] = self.server_header
+        connection.response = response
         if self.process_response is not None:
             try:
-                replacement = self._call_hook(self.process_response, connection, request, response)
+                replacement = await _call_hook(
+                    self.process_response, connection, request, response
+                )
             except Exception:
                 connection.logger.error("process_response failed", exc_info=True)
                 replacement = server_error()
             if replacement is not None:
                 response = replacement
-        connection.response = response
-        wire = _WireResponse(response)
-        if response.status_code == 101:
-            connection._log_info("connection open")
-            return WSUpgradeResponseWithListener(wire, connection)
-        connection._log_info(
-            "connection rejected (%d %s)" if accepted else "HTTP response sent (%d %s)",
-            response.status_code,
-            response.reason_phrase,
-        )
-        return WSUpgradeResponseWithListener(wire, None)
+        return response
 
     def _accept(self, connection: ServerConnection, request: Request) -> Response:
         """Validate the upgrade request and negotiate; the response says how it went."""
+        connection._accept_called = True
+        logger = connection.logger
         try:
             key, extensions, subprotocol, codec = check_request(
                 request,
@@ -378,9 +545,10 @@ class serve:
                 compression=self.compression,
             )
         except InvalidHandshake as exc:
+            logger.debug(debug_label(exc), exc_info=True)
             return rejection_for(exc)
         except Exception:
-            connection.logger.error("opening handshake failed", exc_info=True)
+            logger.error("opening handshake failed", exc_info=True)
             return server_error()
         connection.deflate = codec
         connection._subprotocol = subprotocol
@@ -396,21 +564,15 @@ class serve:
 
     async def _create(self) -> Server:
         server = Server(self.handler, logger=self.logger)
-        max_message, max_fragment = limits(self.max_size)
-        frame_limits = [size for size in (max_message, max_fragment) if size is not None]
-        asyncio_server = await ws_create_server(
-            lambda upgrade: self._upgrade(server, upgrade),
+        self.connection_kwargs["logger"] = server.logger
+        loop = asyncio.get_running_loop()
+        asyncio_server = await loop.create_server(
+            lambda: _Opening(server, self),
             self.host,
             self.port,
-            websocket_handshake_timeout=self.open_timeout,
-            enable_auto_pong=False,
-            logger_name=core_logger,
-            read_buffer_init_size=READ_BUFFER_SIZE,
-            use_aiofastnet=USE_AIOFASTNET,
-            max_frame_size=min(frame_limits) if frame_limits else sys.maxsize,
             **self.create_server_kwargs,
         )
-        server.wrap(asyncio_server)
+        server.wrap(asyncio_server, self.open_timeout)
         return server
 
     def __await__(self) -> Generator[Any, None, Server]:
@@ -452,17 +614,16 @@ def _is_credentials(value: object) -> bool:
 def basic_auth(
     realm: str = "",
     credentials: tuple[str, str] | Iterable[tuple[str, str]] | None = None,
-    check_credentials: Callable[[str, str], bool] | None = None,
-) -> Callable[[ServerConnection, Request], Response | None]:
+    check_credentials: Callable[[str, str], Awaitable[bool] | bool] | None = None,
+) -> Callable[[ServerConnection, Request], Awaitable[Response | None]]:
     """A ``process_request`` hook enforcing HTTP Basic Authentication (RFC 7617).
 
     Pass static ``credentials`` (a pair or pairs of username and password, compared in constant
-    time) or a synchronous ``check_credentials(username, password) -> bool``. On success the
-    username is stored in ``connection.username``.
+    time) or ``check_credentials(username, password)``, a function or coroutine returning whether
+    they're valid. On success the username is stored in ``connection.username``.
     """
     if (credentials is None) == (check_credentials is None):
         raise ValueError("provide either credentials or check_credentials")
-    _reject_coroutine(check_credentials, "check_credentials")
     if credentials is not None:
         credentials_list: list[Any]
         if _is_credentials(credentials):
@@ -478,40 +639,36 @@ def basic_auth(
         def check_static(username: str, password: str) -> bool:
             expected = passwords.get(username)
             if expected is None:
-                # Compare anyway so that unknown users take as long as wrong passwords.
-                hmac.compare_digest(password.encode(), password.encode())
                 return False
-            return hmac.compare_digest(expected.encode(), password.encode())
+            return hmac.compare_digest(
+                expected.encode(errors="surrogateescape"),
+                password.encode(errors="surrogateescape"),
+            )
 
         check_credentials = check_static
 
     checker = check_credentials
     assert checker is not None
 
-    def unauthorized(text: str) -> Response:
-        response = reject(http.HTTPStatus.UNAUTHORIZED, text)
+    def unauthorized(connection: ServerConnection, text: str) -> Response:
+        response = connection.respond(http.HTTPStatus.UNAUTHORIZED, text)
         response.headers["WWW-Authenticate"] = build_www_authenticate_basic(realm)
         return response
 
-    def process_request(connection: ServerConnection, request: Request) -> Response | None:
+    async def process_request(connection: ServerConnection, request: Request) -> Response | None:
         try:
             authorization = request.headers["Authorization"]
         except KeyError:
-            return unauthorized("Missing credentials\n")
+            return unauthorized(connection, "Missing credentials\n")
         try:
             username, password = parse_authorization_basic(authorization)
         except InvalidHeader:
-            return unauthorized("Unsupported credentials\n")
+            return unauthorized(connection, "Unsupported credentials\n")
         valid = checker(username, password)
-        if inspect.isawaitable(valid):
-            if inspect.iscoroutine(valid):
-                valid.close()
-            raise UnsupportedFeature(
-                "an asynchronous check_credentials callback",
-                "make check_credentials a regular function returning a bool",
-            )
+        if isinstance(valid, Awaitable):
+            valid = await valid
         if not valid:
-            return unauthorized("Invalid credentials\n")
+            return unauthorized(connection, "Invalid credentials\n")
         connection.username = username
         return None
 

@@ -25,14 +25,13 @@ from ..exceptions import (
     UnsupportedFeature,
 )
 from ..headers import build_authorization_basic, build_host
-from ..http11 import USER_AGENT, Response
+from ..http11 import MAX_LINE_LENGTH, USER_AGENT, Response
 from ..uri import Proxy, WebSocketURI
 from .tcp import connect_tcp
 
 __all__ = ["ProxyConnectionError", "connect_through_proxy"]
 
 MAX_NUM_HEADERS = int(os.environ.get("WEBSOCKETS_MAX_NUM_HEADERS", "128"))
-MAX_LINE_LENGTH = int(os.environ.get("WEBSOCKETS_MAX_LINE_LENGTH", "8192"))
 
 _token_re = re.compile(rb"[-!#$%&\'*+.^_`|~0-9a-zA-Z]+")
 _value_re = re.compile(rb"[\x09\x20-\x7e\x80-\xff]*")

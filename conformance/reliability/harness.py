@@ -24,6 +24,7 @@ import psutil
 import pytest
 
 from .. import catalogue, trace
+from ..scenario import handling
 from ..targets import REFERENCE, Target
 
 __all__ = [
@@ -231,17 +232,8 @@ class Logs(logging.Handler):
 @contextlib.contextmanager
 def capture(level: int = logging.WARNING) -> Iterator[Logs]:
     """Collect the records logged at ``level`` and above inside the block."""
-    handler = Logs(level)
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    if level < previous:
-        root.setLevel(level)
-    try:
+    with handling(Logs(level), logging.getLogger(), level) as handler:
         yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous)
 
 
 def write() -> None:

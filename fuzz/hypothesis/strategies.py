@@ -453,8 +453,8 @@ SUPPORTED_SERVE: dict[str, st.SearchStrategy[Any]] = {
     "server_header": st.sampled_from([None, "fuzz/1.0"]),
     "origins": st.sampled_from([None, [None, "http://127.0.0.1"]]),
     "subprotocols": st.sampled_from([None, ["chat"]]),
-    "process_request": st.sampled_from([None, "sync-hook"]),
-    "process_response": st.sampled_from([None, "sync-hook"]),
+    "process_request": st.sampled_from([None, "sync-hook", "async-hook", "async-basic-auth"]),
+    "process_response": st.sampled_from([None, "sync-hook", "async-hook"]),
 }
 
 

@@ -61,22 +61,23 @@ UNSUPPORTED_SERVE: dict[str, Keywords] = {
     "create-connection": lambda module: {
         "create_connection": type("Custom", (module.ServerConnection,), {})
     },
-    "async-process-hooks": lambda module: {
-        "process_request": async_hook,
-        "process_response": async_hook,
-    },
-    "async-basic-auth": lambda module: {
-        "process_request": module.basic_auth(check_credentials=check_credentials)
-    },
 }
 # Features whose keywords need something absent on loopback: websockets accepts the keywords
 # and fails reaching it with an OSError.
 UNREACHABLE = {"proxy-tls"}
 
 
-def materialise(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Replace the strategies' hook placeholders with functions."""
-    return {key: sync_hook if value == "sync-hook" else value for key, value in kwargs.items()}
+def materialise(kwargs: dict[str, Any], module: Any) -> dict[str, Any]:
+    """Replace the strategies' hook placeholders with hooks built from a target's module."""
+    hooks = {
+        "sync-hook": lambda: sync_hook,
+        "async-hook": lambda: async_hook,
+        "async-basic-auth": lambda: module.basic_auth(check_credentials=check_credentials),
+    }
+    return {
+        key: hooks[value]() if isinstance(value, str) and value in hooks else value
+        for key, value in kwargs.items()
+    }
 
 
 async def echoes(pair: Pair, url: str, **kwargs: Any) -> Any:
@@ -94,7 +95,7 @@ async def attempt_connect(
     url = await harness.share("seed-echo", lambda: serving(pair, echo))
 
     async def attempt() -> Any:
-        options = dict(materialise(kwargs))
+        options = materialise(kwargs, pair.client_module)
         for feature in features:
             options.update(UNSUPPORTED_CONNECT[feature](pair.client_module))
         return await echoes(pair, url + "/", **options)
@@ -109,7 +110,7 @@ async def attempt_serve(
     pair = Pair(REFERENCE_TARGET, side)
 
     async def attempt() -> Any:
-        options = dict(materialise(kwargs))
+        options = materialise(kwargs, pair.server_module)
         for feature in features:
             options.update(UNSUPPORTED_SERVE[feature](pair.server_module))
         async with serving(pair, echo, **options) as url:
