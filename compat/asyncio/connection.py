@@ -15,6 +15,7 @@ import asyncio
 import codecs
 import contextlib
 import logging
+import os
 import random
 import struct
 import uuid
@@ -32,6 +33,7 @@ from ..exceptions import (
     ConnectionClosedOK,
     PayloadTooBig,
     ProtocolError,
+    TooManyFragments,
     UnsupportedFeature,
 )
 from ..frames import OK_CLOSE_CODES, Close, CloseCode
@@ -84,6 +86,10 @@ USE_AIOFASTNET = False
 # doesn't fit, so a small start costs a few reallocations for large messages and keeps idle
 # connections as light as websockets' (picows' default, 16 KiB, would triple their memory).
 READ_BUFFER_SIZE = 2048
+
+# The most frames recv() joins into one message: more fail the connection with 1009. Read from
+# the environment at import, as websockets does; recv_streaming() has no such bound.
+MAX_FRAGMENTS = int(os.environ.get("WEBSOCKETS_MAX_FRAGMENTS", "4096"))
 
 
 def reject_custom_classes(
@@ -559,6 +565,8 @@ class Connection(WSListener):
                 while not parts or not parts[-1][2]:
                     frames = self._frames
                     if frames:
+                        if len(parts) >= MAX_FRAGMENTS and parts:
+                            break
                         parts.append(frames.popleft())
                         if self._reading_paused:
                             self._maybe_resume_reading()
@@ -579,6 +587,9 @@ class Connection(WSListener):
             finally:
                 self._recv_in_progress = False
             if not parts or not parts[-1][2]:
+                if self._frames:
+                    # The loop stopped at MAX_FRAGMENTS, not at the end of the stream.
+                    await self._fail_too_many_fragments()
                 await self._raise_close_exc()
             is_text = parts[0][0]
             data = parts[0][1] if len(parts) == 1 else b"".join(part[1] for part in parts)
@@ -603,8 +614,9 @@ class Connection(WSListener):
     async def recv_streaming(self, decode: bool | None = None) -> AsyncIterator[Data]:
         """Receive the next message frame by frame, as an async iterator of fragments.
 
-        The iterator must be consumed fully; canceling after the first fragment leaves the
-        connection unusable, as in websockets.
+        The iterator must be consumed fully. As in websockets, once it raises (the connection
+        closed or failed) or is canceled after the first fragment, the connection is unusable:
+        later calls to :meth:`recv` and :meth:`recv_streaming` raise ConcurrencyError.
         """
         if self._recv_in_progress:
             raise ConcurrencyError(
@@ -618,32 +630,38 @@ class Connection(WSListener):
             self._recv_in_progress = False
             raise
         if frame is None:
-            self._recv_in_progress = False
             await self._raise_close_exc()
-            return
         is_text = frame[0]
         if decode is None:
             decode = is_text
         decoder = UTF8Decoder() if decode else None
         while True:
             _, data, fin = frame
-            if decoder is not None:
-                try:
-                    yield decoder.decode(data, fin)
-                except UnicodeDecodeError as exc:
-                    self._recv_in_progress = False
-                    await self._fail_invalid_data(exc)
-            else:
+            if decoder is None:
                 yield data
+            else:
+                try:
+                    text = decoder.decode(data, fin)
+                except UnicodeDecodeError as exc:
+                    await self._fail_invalid_data(exc)
+                yield text
             if fin:
                 break
             next_frame = await self._next_frame()
             if next_frame is None:
-                self._recv_in_progress = False
                 await self._raise_close_exc()
-                return
             frame = next_frame
         self._recv_in_progress = False
+
+    async def _fail_too_many_fragments(self) -> NoReturn:
+        """Drop the rest of a message over ``MAX_FRAGMENTS`` frames and fail with 1009."""
+        frames = self._frames
+        while frames and not frames.popleft()[2]:
+            pass
+        self._fail_on_receive(
+            CloseCode.MESSAGE_TOO_BIG, "too many fragments", TooManyFragments(MAX_FRAGMENTS)
+        )
+        await self._wait_closed_and_raise()
 
     async def _fail_invalid_data(self, exc: UnicodeDecodeError) -> NoReturn:
         self._set_connection_exc(exc)
@@ -879,7 +897,9 @@ class Connection(WSListener):
         self._pings[data] = (pong_waiter, self.loop.time())
         self.transport.send(PING, data)
         if self.ping_timeout is None:
-            pong_waiter.add_done_callback(lambda _: self._schedule_keepalive())
+            # No pong is awaited: the next ping follows ping_interval after this one, answered
+            # or not.
+            self._schedule_keepalive()
             return
         timer = self.loop.call_later(self.ping_timeout, self._keepalive_timed_out, pong_waiter)
         pong_waiter.add_done_callback(lambda waiter: self._keepalive_pong(waiter, timer))

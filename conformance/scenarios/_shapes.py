@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -88,13 +89,19 @@ async def play(conn: RawConnection, frames: list[FrameSpec], abort: bool) -> lis
 
 
 async def peer_sends(
-    pair: Pair, frames: list[FrameSpec], abort: bool = False, to: str = "client"
+    pair: Pair,
+    frames: list[FrameSpec],
+    abort: bool = False,
+    to: str = "client",
+    receive: Callable[[Any], Awaitable[Any]] | None = None,
 ) -> Any:
     """A raw peer sends ``frames`` to the target (``to`` client or server), which drains recv().
 
-    The trace holds the target's recv outcomes, its final close state, and the
-    frames the raw peer read back (e.g. the close code the target chose).
+    ``receive(ws)``, when given, reads in place of the recv() drain. The trace holds the
+    target's recv outcomes, its final close state, and the frames the raw peer read back
+    (e.g. the close code the target chose).
     """
+    read = receive or functools.partial(drain, pair)
     seen: list[Any] = []
     if to == "client":
 
@@ -102,14 +109,14 @@ async def peer_sends(
             seen.extend(await play(conn, frames, abort))
 
         async with pair.serve_raw(script) as server, pair.connect(server.url) as ws:
-            outcomes = await drain(pair, ws)
+            outcomes = await read(ws)
             state = closed(ws)
         return {"recv": outcomes, "closed": state, "peer_read": seen}
 
     record: dict[str, Any] = {}
 
     async def handler(ws: Any) -> None:
-        record["recv"] = await drain(pair, ws)
+        record["recv"] = await read(ws)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(pair.timeout):
                 await ws.wait_closed()
