@@ -250,3 +250,12 @@ def check_response(
         if subprotocol not in subprotocols:
             raise NegotiationError(f"unsupported subprotocol: {subprotocol}")
     return subprotocol, codec
+
+
+def check_upgrade(headers: Headers) -> None:
+    """Check the Connection and Upgrade headers of a request or a 101 response as websockets does.
+
+    Raises :exc:`~compat.exceptions.InvalidUpgrade` or
+    :exc:`~compat.exceptions.InvalidHeaderFormat`.
+    """
+    _check_upgrade_headers(headers)

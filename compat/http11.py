@@ -94,11 +94,12 @@ class Response:
 MAX_LINE_LENGTH = int(os.environ.get("WEBSOCKETS_MAX_LINE_LENGTH", "8192"))
 MAX_NUM_HEADERS = int(os.environ.get("WEBSOCKETS_MAX_NUM_HEADERS", "128"))
 
-_TOKEN = re.compile(rb"[-!#$%&\'*+.^_`|~0-9a-zA-Z]+")
-_FIELD_VALUE = re.compile(rb"[\x09\x20-\x7e\x80-\xff]*")
+#: An HTTP token, and the bytes a header value or reason phrase may hold (ISO-8859-1 included).
+TOKEN = re.compile(rb"[-!#$%&\'*+.^_`|~0-9a-zA-Z]+")
+FIELD_VALUE = re.compile(rb"[\x09\x20-\x7e\x80-\xff]*")
 
 
-def _quote(value: bytes | bytearray) -> str:
+def shown(value: bytes | bytearray) -> str:
     """Bytes shown in an error message."""
     return value.decode(errors="backslashreplace")
 
@@ -191,10 +192,10 @@ def _request_line(line: bytes) -> tuple[str, str, str]:
     """Method, path and protocol of a request line."""
     parts = line.split(b" ", 2)
     if len(parts) != 3:
-        raise ValueError(f"invalid HTTP request line: {_quote(line)}")
+        raise ValueError(f"invalid HTTP request line: {shown(line)}")
     method, path, protocol = parts
     if protocol not in (b"HTTP/1.1", b"HTTP/1.0"):
-        raise ValueError(f"unsupported protocol; expected HTTP/1.1 or HTTP/1.0: {_quote(line)}")
+        raise ValueError(f"unsupported protocol; expected HTTP/1.1 or HTTP/1.0: {shown(line)}")
     return method.decode("ascii"), path.decode("ascii"), protocol.decode("ascii")
 
 
@@ -202,10 +203,10 @@ def _header_line(line: bytes) -> tuple[str, str]:
     """Name and value of a header line; the value is decoded as ISO-8859-1."""
     name, colon, value = line.partition(b":")
     if not colon:
-        raise ValueError(f"invalid HTTP header line: {_quote(line)}")
-    if not _TOKEN.fullmatch(name):
-        raise ValueError(f"invalid HTTP header name: {_quote(name)}")
+        raise ValueError(f"invalid HTTP header line: {shown(line)}")
+    if not TOKEN.fullmatch(name):
+        raise ValueError(f"invalid HTTP header name: {shown(name)}")
     value = value.strip(b" \t")
-    if not _FIELD_VALUE.fullmatch(value):
-        raise ValueError(f"invalid HTTP header value: {_quote(value)}")
+    if not FIELD_VALUE.fullmatch(value):
+        raise ValueError(f"invalid HTTP header value: {shown(value)}")
     return name.decode("ascii"), value.decode("iso-8859-1")

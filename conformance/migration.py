@@ -33,8 +33,13 @@ def _what(feature: Feature) -> str:
 
 
 def _peer_status(feature: Feature) -> str:
-    """picows.websockets' status: the seed list names what it doesn't support."""
-    return "unsupported" if feature.seed is not None else "supported"
+    """picows.websockets' status: the seed list names what it doesn't support.
+
+    compat's own limits outside the seed list aren't picows.websockets' documented status.
+    """
+    if feature.seed is not None:
+        return "unsupported"
+    return "supported" if feature.status == "supported" else "—"
 
 
 def _status(feature: Feature) -> str:

@@ -11,6 +11,7 @@ import os
 import struct
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable
+from ssl import SSLContext
 from typing import Any
 
 __all__ = [
@@ -400,7 +401,7 @@ class RawServer:
 
     ``respond`` builds the response bytes from the request; returning None means
     never answering. ``script`` runs after the response; the connection is closed
-    when it returns.
+    when it returns. With ``ssl``, it speaks TLS and its ``url`` is a wss:// URL.
     """
 
     def __init__(
@@ -408,10 +409,12 @@ class RawServer:
         script: Script | None = None,
         respond: Respond = default_response,
         timeout: float = 1.0,
+        ssl: SSLContext | None = None,
     ) -> None:
         self.script = script
         self.respond = respond
         self.timeout = timeout
+        self.ssl = ssl
         self.requests: list[Request] = []
         self.connections: list[RawConnection] = []
         self.errors: list[str] = []
@@ -445,9 +448,9 @@ class RawServer:
             self.tasks.discard(task)  # type: ignore[arg-type]
 
     async def __aenter__(self) -> RawServer:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.ssl)
         port = self.server.sockets[0].getsockname()[1]
-        self.url = f"ws://127.0.0.1:{port}/"
+        self.url = f"{'ws' if self.ssl is None else 'wss'}://127.0.0.1:{port}/"
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

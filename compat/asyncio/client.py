@@ -33,10 +33,11 @@ from ..exceptions import (
     InvalidStatus,
     InvalidUpgrade,
     SecurityError,
+    StatusLineTooLong,
     UnsupportedFeature,
 )
 from ..extensions.permessage_deflate import client_offer
-from ..handshake import check_response
+from ..handshake import check_response, check_upgrade
 from ..headers import build_authorization_basic, validate_subprotocols
 from ..http11 import USER_AGENT, Request, Response
 from ..typing import LoggerLike, Origin, Subprotocol
@@ -47,9 +48,11 @@ from .connection import (
     Connection,
     core_logger,
     limits,
+    queue_bounds,
     reject_custom_classes,
 )
 from .proxy import open_socket
+from .rejection import read_response
 
 __all__ = ["ClientConnection", "connect", "process_exception", "unix_connect"]
 
@@ -61,6 +64,14 @@ BACKOFF_FACTOR = float(os.environ.get("WEBSOCKETS_BACKOFF_FACTOR", "1.618"))
 
 # Keyword arguments of loop.create_connection that picows applies when it wraps the socket.
 TLS_KWARGS = ("server_hostname", "ssl_handshake_timeout", "ssl_shutdown_timeout")
+
+# picows reads at most this much of a response head before it parses it.
+PICOWS_MAX_HEAD = 16 * 1024
+
+# picows writes the request in UTF-8, where websockets writes ISO-8859-1.
+NON_ASCII_ALTERNATIVE = (
+    "send ASCII header names and values, e.g. percent-encode text with urllib.parse.quote()"
+)
 
 
 class ClientConnection(Connection):
@@ -124,33 +135,73 @@ def _host_header(wsuri: WebSocketURI) -> str:
     return host
 
 
-def _response(response: WSUpgradeResponse, raw_header: bytes | None = None) -> Response:
-    """Convert picows' view of an HTTP response into websockets' :class:`Response`."""
-    reason = response.status.phrase
-    if raw_header:
-        status_line = raw_header.split(b"\r\n", 1)[0].split(b" ", 2)
-        if len(status_line) == 3:
-            reason = status_line[2].decode("iso-8859-1")
-    headers = Headers(list(response.headers.items()))
-    return Response(int(response.status), reason, headers, response.body or b"")
+def _latin1(value: str) -> str:
+    """A header value as websockets decodes it: picows keeps bytes above 0x7F as surrogates."""
+    if value.isascii():
+        return value
+    return value.encode("ascii", "surrogateescape").decode("iso-8859-1")
 
 
-def _handshake_error(exc: WSHandshakeError) -> Exception:
-    """Translate a handshake failure detected by picows into websockets' exception."""
-    if isinstance(exc, WSInvalidStatusError) and exc.response is not None:
-        response = _response(exc.response, exc.raw_header)
-        if exc.raw_body:
-            response.body = exc.raw_body
-        return InvalidStatus(response)
+def _response(response: WSUpgradeResponse) -> Response:
+    """Convert picows' view of a 101 response into websockets' :class:`Response`.
+
+    picows validated the header values already. It doesn't keep the reason phrase.
+    """
+    headers = Headers()
+    for name, value in response.headers.items():
+        headers.set_insecure(str(name), _latin1(value))
+    return Response(int(response.status), response.status.phrase, headers)
+
+
+def _invalid_message(cause: Exception) -> InvalidMessage:
+    invalid = InvalidMessage("did not receive a valid HTTP response")
+    invalid.__cause__ = cause
+    return invalid
+
+
+def _whole_head(exc: WSHandshakeError) -> bytes | None:
+    """The head of the response picows refused, if it read all of it.
+
+    picows parses a head once it has all of it (then it reports the response it parsed, or fails
+    on the status line), and gives up unparsed on a head of ``PICOWS_MAX_HEAD`` bytes or more.
+    """
+    if not isinstance(exc, (WSInvalidStatusError, WSInvalidMessageError)) or exc.raw_header is None:
+        return None
+    if exc.response is None and len(exc.raw_header) >= PICOWS_MAX_HEAD:
+        return None
+    return exc.raw_header
+
+
+async def _handshake_error(exc: WSHandshakeError, sock: socket.socket | None) -> Exception:
+    """Translate a handshake failure detected by picows into websockets' exception.
+
+    A refused or malformed response is read again as websockets reads it, with its body from
+    ``sock`` (None: only the bytes picows read); refused Connection and Upgrade headers are
+    checked again with websockets' rules.
+    """
+    head = _whole_head(exc)
+    if head is not None:
+        received = head + b"\r\n\r\n" + (exc.raw_body or b"")
+        try:
+            response = await read_response(received, sock)
+        except StatusLineTooLong as error:
+            return error
+        except Exception as error:
+            return _invalid_message(error)
+        if response.status_code != 101:
+            return InvalidStatus(response)
     if isinstance(exc, WSInvalidUpgradeError):
-        return InvalidUpgrade(exc.name, exc.value)
+        if exc.response is not None:
+            try:
+                check_upgrade(_response(exc.response).headers)
+            except InvalidHeader as error:
+                return error
+        return InvalidUpgrade(exc.name, None if exc.value is None else _latin1(exc.value))
     if isinstance(exc, WSInvalidHeaderError):
         if exc.value is None:
             return InvalidHeader(exc.name)
-        return InvalidHeaderValue(exc.name, exc.value)
-    invalid = InvalidMessage("did not receive a valid HTTP response")
-    invalid.__cause__ = ValueError(str(exc)) if isinstance(exc, WSInvalidMessageError) else exc
-    return invalid
+        return InvalidHeaderValue(exc.name, _latin1(exc.value))
+    return _invalid_message(ValueError(str(exc)) if isinstance(exc, WSInvalidMessageError) else exc)
 
 
 class connect:
@@ -198,6 +249,7 @@ class connect:
             validate_subprotocols(subprotocols)
         if compression is not None and compression != "deflate":
             raise ValueError(f"unsupported compression: {compression}")
+        queue_bounds(max_queue)  # a bad value fails here rather than inside the handshake
         self.origin = origin
         self.subprotocols = subprotocols
         self.compression = compression
@@ -236,6 +288,11 @@ class connect:
             headers.update(self.additional_headers)
         if self.user_agent_header is not None:
             headers.setdefault("User-Agent", self.user_agent_header)
+        for name, value in headers.raw_items():
+            if not (name.isascii() and value.isascii()):
+                raise UnsupportedFeature(
+                    f"non-ASCII text in the {name} request header", NON_ASCII_ALTERNATIVE
+                )
         return list(headers.raw_items())
 
     async def _open(self, deadline: float | None) -> ClientConnection:
@@ -253,8 +310,15 @@ class connect:
         frame_limits = [size for size in (max_message, max_fragment) if size is not None]
         loop = asyncio.get_running_loop()
 
+        # A duplicate of a ws:// socket outlives picows' close: it reads a refused response's body.
+        spare: socket.socket | None = None
+
         async def socket_factory(_: object) -> socket.socket:
-            return await open_socket(wsuri, self.proxy, kwargs, self.user_agent_header)
+            nonlocal spare
+            sock = await open_socket(wsuri, self.proxy, kwargs, self.user_agent_header)
+            if not wsuri.secure:
+                spare = sock.dup()
+            return sock
 
         def listener_factory(
             request: WSUpgradeRequest, response: WSUpgradeResponse
@@ -292,8 +356,11 @@ class connect:
                 **tls_kwargs,
             )
         except WSHandshakeError as exc:
-            error = _handshake_error(exc)
+            error = await _handshake_error(exc, spare)
             raise error from error.__cause__
+        finally:
+            if spare is not None:
+                spare.close()
         if not isinstance(listener, ClientConnection):
             invalid = InvalidMessage("did not receive a valid HTTP response")
             raise invalid from EOFError("connection closed while reading HTTP status line")

@@ -109,6 +109,20 @@ def limits(value: int | tuple[int | None, int | None] | None) -> tuple[int | Non
     return value, None
 
 
+def queue_bounds(
+    max_queue: int | tuple[int | None, int | None] | None,
+) -> tuple[int | None, int | None]:
+    """High- and low-water marks of the frame queue; the low one defaults to a quarter."""
+    high, low = limits(max_queue)
+    if high is not None and low is None:
+        low = high // 4
+    if high is None and low is not None:
+        high = low * 4
+    if high is not None and low is not None and not 0 <= low <= high:
+        raise ValueError("max_queue must satisfy 0 <= low <= high")
+    return high, low
+
+
 class Connection(WSListener):
     """A WebSocket connection, as :class:`websockets.asyncio.connection.Connection`.
 
@@ -190,14 +204,7 @@ class Connection(WSListener):
         self.ping_timeout = ping_timeout
         self.close_timeout = close_timeout
         self.max_message_size, self.max_fragment_size = limits(max_size)
-        high, low = limits(max_queue)
-        if high is not None and low is None:
-            low = high // 4
-        if high is None and low is not None:
-            high = low * 4
-        if high is not None and low is not None and not 0 <= low <= high:
-            raise ValueError("max_queue must satisfy 0 <= low <= high")
-        self.queue_high, self.queue_low = high, low
+        self.queue_high, self.queue_low = queue_bounds(max_queue)
         if isinstance(write_limit, int):
             self.write_high, self.write_low = write_limit, None
         else:

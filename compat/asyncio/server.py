@@ -44,7 +44,14 @@ from ..headers import build_www_authenticate_basic, parse_authorization_basic, v
 from ..http11 import SERVER, Request, RequestReader, Response
 from ..protocol import State
 from ..typing import LoggerLike, Origin, StatusLike, Subprotocol
-from .connection import READ_BUFFER_SIZE, Connection, broadcast, core_logger, limits
+from .connection import (
+    READ_BUFFER_SIZE,
+    Connection,
+    broadcast,
+    core_logger,
+    limits,
+    queue_bounds,
+)
 from .connection import reject_custom_classes as reject_custom_classes
 from .handoff import hand_off
 
@@ -133,7 +140,6 @@ class _Opening(asyncio.Protocol):
         self.outcome: asyncio.Future[Request | BaseException | None]
         self.lost: asyncio.Future[None]
         self.transport: asyncio.Transport
-        # Created with the protocol, as websockets does: a bad setting (max_queue) fails there.
         self.connection = settings.connection_class(server, **settings.connection_kwargs)
         self.handed_off = False
         self.eof = False  # the client half-closed
@@ -478,6 +484,7 @@ class serve:
             validate_subprotocols(subprotocols)
         if compression is not None and compression != "deflate":
             raise ValueError(f"unsupported compression: {compression}")
+        queue_bounds(max_queue)  # a bad value fails here rather than on every connection
         self.handler = handler
         self.host, self.port = host, port
         self.origins = origins
