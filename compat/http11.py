@@ -125,7 +125,26 @@ class RequestReader:
     def feed(self, data: bytes | bytearray) -> Request | None:
         """Add ``data``; return the request once its head is complete."""
         self.buffer += data
+        if self._request_line is None:
+            # Usually the whole head arrives at once: read its lines in one pass.
+            end = self.buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                head = bytes(self.buffer[:end])
+                if head.count(b"\n") == head.count(b"\r\n"):
+                    return self._whole(head, end + 4)
         return self._parse()
+
+    def _whole(self, head: bytes, size: int) -> Request:
+        """Read a complete head of ``size`` bytes, exactly as line by line."""
+        for line in head.split(b"\r\n"):
+            if self._request_line is None:
+                _check_length(len(line) + 2, RequestLineTooLong)
+                self._request_line = _request_line(line)
+            else:
+                _check_length(len(line) + 2, HeaderLineTooLong)
+                self._header(line)
+        del self.buffer[:size]
+        return self._request()
 
     def feed_eof(self) -> Request | None:
         """Note the end of the stream; raise :exc:`EOFError` if the head is incomplete."""
@@ -137,13 +156,11 @@ class RequestReader:
         end = self.buffer.find(b"\n", self._scanned) + 1
         if end == 0:
             self._scanned = size = len(self.buffer)
-            if size > MAX_LINE_LENGTH:
-                raise too_long(f"read {size} bytes, expected no more than {MAX_LINE_LENGTH} bytes")
+            _check_length(size, too_long)
             if self.eof:
                 raise EOFError(f"stream ends after {size} bytes, before end of line")
             return None
-        if end > MAX_LINE_LENGTH:
-            raise too_long(f"read {end} bytes, expected no more than {MAX_LINE_LENGTH} bytes")
+        _check_length(end, too_long)
         line = bytes(self.buffer[:end])
         del self.buffer[:end]
         self._scanned = 0
@@ -158,12 +175,15 @@ class RequestReader:
             elif line == b"":
                 return self._request()
             else:
-                name, value = _header_line(line)
-                self._headers.set_insecure(name, value)
-                self._count += 1
-                if self._count > MAX_NUM_HEADERS:
-                    raise TooManyHeaders(f"expected no more than {MAX_NUM_HEADERS} headers")
+                self._header(line)
         return None
+
+    def _header(self, line: bytes) -> None:
+        name, value = _header_line(line)
+        self._headers.set_insecure(name, value)
+        self._count += 1
+        if self._count > MAX_NUM_HEADERS:
+            raise TooManyHeaders(f"expected no more than {MAX_NUM_HEADERS} headers")
 
     def _next_line(self) -> bytes | None:
         """The next line of the head: the request line first, then header lines."""
@@ -186,6 +206,12 @@ class RequestReader:
         if not set(headers.get_all("Content-Length")) <= {"0"}:
             raise ValueError("unsupported request body")
         return Request(path, headers, method, protocol)
+
+
+def _check_length(size: int, too_long: type[Exception]) -> None:
+    """Refuse a line of ``size`` bytes (or more, still unfinished) over the limit."""
+    if size > MAX_LINE_LENGTH:
+        raise too_long(f"read {size} bytes, expected no more than {MAX_LINE_LENGTH} bytes")
 
 
 def _request_line(line: bytes) -> tuple[str, str, str]:

@@ -184,6 +184,10 @@ class Pair:
         return self._side(self.server_target, "server").server
 
     @property
+    def router_module(self) -> types.ModuleType:
+        return self._side(self.server_target, "server").router
+
+    @property
     def client_exc(self) -> types.ModuleType:
         return self._side(self.client_target, "client").exceptions
 

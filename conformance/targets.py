@@ -70,6 +70,10 @@ class Target:
         return self.module("asyncio.server")
 
     @property
+    def router(self) -> types.ModuleType:
+        return self.module("asyncio.router")
+
+    @property
     def exceptions(self) -> types.ModuleType:
         return self.module("exceptions")
 

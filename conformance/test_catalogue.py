@@ -63,10 +63,10 @@ def test_differences_reference_known_features_and_scenarios() -> None:
 def test_unsupported_features_imply_differences_for_their_scenarios() -> None:
     catalogue = load()
     actual = {"exception": "UnsupportedFeature"}
-    assert catalogue.declared("compat", "any", "ssl-false", actual) == "unsupported.ssl-false"
-    assert catalogue.declared("compat", "any", "ssl-false", {"exception": "ValueError"}) is None
+    assert catalogue.declared("compat", "any", "proxy-tls", actual) == "unsupported.proxy-tls"
+    assert catalogue.declared("compat", "any", "proxy-tls", {"exception": "ValueError"}) is None
     assert catalogue.declared("compat", "any", None, actual) is None
-    assert catalogue.declared("websockets", "any", "ssl-false", actual) is None
+    assert catalogue.declared("websockets", "any", "proxy-tls", actual) is None
 
 
 def test_api_entries_name_seed_features() -> None:

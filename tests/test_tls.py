@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 import trustme
 
-from compat.exceptions import UnsupportedFeature
-from tests.proxyserver import ECHO, differential, exchange, pproxy
+from tests.proxyserver import ECHO, differential, pproxy
 
 SERVERS = ["websockets", "compat"]
 
@@ -95,15 +94,19 @@ async def test_default_verification(local_port: int, kwargs: dict[str, Any]) -> 
     assert outcome == UNTRUSTED
 
 
-async def test_ssl_none(local_port: int) -> None:
-    """
-    Declared difference ``ssl-none-wss``: websockets rejects ``ssl=None`` with ``wss://``;
-    compat uses the default TLS settings, as for ``ssl=True``.
-    """
-    uri = f"wss://localhost:{local_port}/"
-    reference = await exchange("websockets", uri, ssl=None)
-    assert reference == ("raised", "ValueError", "ssl=None is incompatible with a wss:// URI")
-    assert await exchange("compat", uri, ssl=None) == UNTRUSTED
+@pytest.mark.parametrize(
+    ("ssl_argument", "message"),
+    [
+        (None, "ssl=None is incompatible with a wss:// URI"),
+        (False, "server_hostname is only meaningful with ssl"),
+    ],
+)
+async def test_ssl_none_or_false(
+    local_port: int, ssl_argument: bool | None, message: str
+) -> None:
+    """``ssl=None`` and ``ssl=False`` with ``wss://`` fail when connecting, with ValueError."""
+    outcome = await differential(f"wss://localhost:{local_port}/", ssl=ssl_argument)
+    assert outcome == ("raised", "ValueError", message)
 
 
 @pytest.mark.parametrize(
@@ -135,20 +138,6 @@ async def test_ssl_with_ws(local_port: int, client_context: ssl.SSLContext) -> N
     """``ssl`` is meaningless with ``ws://``."""
     outcome = await differential(f"ws://127.0.0.1:{local_port}/", ssl=client_context)
     assert outcome == ("raised", "ValueError", "ssl argument is incompatible with a ws:// URI")
-
-
-async def test_ssl_false(local_port: int) -> None:
-    """
-    compat doesn't support ``ssl=False`` with ``wss://`` and says so when ``connect()`` is
-    called; websockets fails when connecting, since ``server_hostname`` needs TLS.
-    """
-    uri = f"wss://localhost:{local_port}/"
-    reference = await exchange("websockets", uri, ssl=False)
-    assert reference == ("raised", "ValueError", "server_hostname is only meaningful with ssl")
-    client = importlib.import_module("compat.asyncio.client")
-    with pytest.raises(UnsupportedFeature) as raised:
-        client.connect(uri, ssl=False)
-    assert raised.value.feature == "ssl=False with a wss:// URI"
 
 
 @pytest.fixture(scope="module")

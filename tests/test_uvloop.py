@@ -1,13 +1,14 @@
-"""The server's opening handshake and hand-off to picows on uvloop, over TCP and TLS.
+"""The opening handshake and hand-off to picows on uvloop, over TCP, TLS and Unix sockets.
 
-uvloop's transports aren't asyncio's: the same exchange runs on websockets' and compat's servers
-under uvloop and must have the same outcome.
+uvloop's transports aren't asyncio's: the same exchange runs with websockets and with compat,
+client and server, under uvloop and must have the same outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import pathlib
 import ssl
 from typing import Any
 
@@ -29,10 +30,10 @@ def contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
     return server, client
 
 
-async def exchange(library: str, secure: bool) -> list[Any]:
+async def exchange(library: str, transport: str, path: str) -> list[Any]:
     """Echo messages of several sizes, then a refusal from an asynchronous hook."""
     server_module = importlib.import_module(f"{library}.asyncio.server")
-    client_module = importlib.import_module("websockets.asyncio.client")
+    client_module = importlib.import_module(f"{library}.asyncio.client")
     server_context, client_context = contexts()
 
     async def echo(ws: Any) -> None:
@@ -43,26 +44,38 @@ async def exchange(library: str, secure: bool) -> list[Any]:
         await asyncio.sleep(0)
         return connection.respond(403, "no\n") if request.path == "/no" else None
 
+    def connect(resource: str) -> Any:
+        if transport == "unix":
+            return client_module.unix_connect(path, f"ws://localhost{resource}")
+        tls = {"ssl": client_context} if transport == "tls" else {}
+        scheme = "wss" if transport == "tls" else "ws"
+        return client_module.connect(f"{scheme}://127.0.0.1:{port}{resource}", **tls)
+
     outcomes: list[Any] = []
-    tls = {"ssl": server_context} if secure else {}
-    scheme = "wss" if secure else "ws"
-    client_tls = {"ssl": client_context} if secure else {}
-    async with server_module.serve(echo, "127.0.0.1", 0, process_request=hook, **tls) as server:
-        url = f"{scheme}://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        async with client_module.connect(f"{url}/", **client_tls) as ws:
+    if transport == "unix":
+        serving = server_module.unix_serve(echo, path, process_request=hook)
+    else:
+        tls = {"ssl": server_context} if transport == "tls" else {}
+        serving = server_module.serve(echo, "127.0.0.1", 0, process_request=hook, **tls)
+    async with serving as server:
+        port = server.sockets[0].getsockname()[1] if transport != "unix" else 0
+        async with connect("/") as ws:
             for size in (1, 70_000, 300_000):
                 await ws.send("x" * size)
                 outcomes.append(len(await ws.recv()))
         try:
-            await client_module.connect(f"{url}/no", **client_tls)
+            await connect("/no")
         except Exception as exc:
             response = exc.response
             outcomes.append((type(exc).__name__, response.status_code, bytes(response.body)))
     return outcomes
 
 
-@pytest.mark.parametrize("secure", [False, True], ids=["tcp", "tls"])
-def test_same_outcome_on_uvloop(secure: bool) -> None:
-    results = {library: uvloop.run(exchange(library, secure)) for library in LIBRARIES}
+@pytest.mark.parametrize("transport", ["tcp", "tls", "unix"])
+def test_same_outcome_on_uvloop(transport: str, tmp_path: pathlib.Path) -> None:
+    results = {
+        library: uvloop.run(exchange(library, transport, str(tmp_path / f"{library}.sock")))
+        for library in LIBRARIES
+    }
     assert results["compat"] == results["websockets"]
     assert results["compat"][-1] == ("InvalidStatus", 403, b"no\n")

@@ -12,7 +12,7 @@ import traceback
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from types import TracebackType
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 from picows import (
     WSHandshakeError,
@@ -40,7 +40,7 @@ from ..extensions.permessage_deflate import client_offer
 from ..handshake import check_response, check_upgrade
 from ..headers import build_authorization_basic, validate_subprotocols
 from ..http11 import USER_AGENT, Request, Response
-from ..typing import LoggerLike, Origin, Subprotocol
+from ..typing import LoggerLike, Origin, PathLike, Subprotocol
 from ..uri import WebSocketURI, parse_uri
 from .connection import (
     READ_BUFFER_SIZE,
@@ -49,8 +49,9 @@ from .connection import (
     core_logger,
     limits,
     queue_bounds,
-    reject_custom_classes,
+    reject_extensions,
 )
+from .handoff import open_unix_client
 from .proxy import open_socket
 from .rejection import read_response
 
@@ -114,18 +115,18 @@ def backoff(
         yield max_delay
 
 
-def _unsupported_kwargs(kwargs: dict[str, Any], secure: bool) -> None:
+def _unsupported_kwargs(kwargs: dict[str, Any]) -> None:
     for name in kwargs:
         if name.startswith("proxy_"):
             raise UnsupportedFeature(
                 f"the {name} argument",
                 "HTTPS proxies aren't available; use an http://, socks4:// or socks5:// proxy",
             )
-    if secure and kwargs.get("ssl") is False:
-        raise UnsupportedFeature(
-            "ssl=False with a wss:// URI",
-            "pass ssl=True, ssl=None or an ssl.SSLContext, or connect to a ws:// URI",
-        )
+
+
+def _is_unix(sock: socket.socket | None) -> bool:
+    """Whether ``sock`` is a Unix socket, which picows' own client can't set up."""
+    return sock is not None and sock.family == socket.AF_UNIX
 
 
 def _host_header(wsuri: WebSocketURI) -> str:
@@ -235,14 +236,12 @@ class connect:
         create_connection: type[ClientConnection] | None = None,
         **kwargs: Any,
     ) -> None:
-        reject_custom_classes(
-            extensions,
-            create_connection,
-            "wrap the ClientConnection that connect() returns in your own object",
-        )
+        reject_extensions(extensions)
+        # A subclass of ClientConnection, created as ClientConnection is.
+        self.connection_class = create_connection or ClientConnection
         self.uri = uri
         self.ws_uri = parse_uri(uri)
-        _unsupported_kwargs(kwargs, self.ws_uri.secure)
+        _unsupported_kwargs(kwargs)
         if not self.ws_uri.secure and kwargs.get("ssl") is not None:
             raise ValueError("ssl argument is incompatible with a ws:// URI")
         if subprotocols is not None:
@@ -299,7 +298,12 @@ class connect:
         """Open the TCP connection and perform one opening handshake."""
         wsuri = self.ws_uri
         kwargs = dict(self.create_connection_kwargs)
-        ssl = kwargs.pop("ssl", None)
+        ssl = kwargs.pop("ssl", True if wsuri.secure else None)
+        if wsuri.secure and ssl is None:
+            raise ValueError("ssl=None is incompatible with a wss:// URI")
+        if wsuri.secure and ssl is False:
+            # websockets passes server_hostname to asyncio, which refuses it without TLS.
+            raise ValueError("server_hostname is only meaningful with ssl")
         tls_kwargs = {name: kwargs.pop(name) for name in TLS_KWARGS if name in kwargs}
         if wsuri.secure:
             tls_kwargs.setdefault("server_hostname", wsuri.host)
@@ -327,7 +331,7 @@ class connect:
             subprotocol, codec = check_response(
                 converted, subprotocols=self.subprotocols, offered_extensions=offer is not None
             )
-            connection = ClientConnection(
+            connection = self.connection_class(
                 deflate=codec, subprotocol=subprotocol, **self.connection_kwargs
             )
             connection.request = Request(
@@ -339,22 +343,45 @@ class connect:
         handshake_timeout = None if deadline is None else max(deadline - loop.time(), 0.001)
         scheme = "wss" if wsuri.secure else "ws"
         host = f"[{wsuri.host}]" if ":" in wsuri.host else wsuri.host
+        options: dict[str, Any] = {
+            "logger": core_logger,
+            "read_buffer_size": READ_BUFFER_SIZE,
+            "max_frame_size": min(frame_limits) if frame_limits else sys.maxsize,
+            "extra_headers": self._request_headers(wsuri, offer),
+            "handshake_timeout": handshake_timeout,
+        }
         try:
-            _, listener = await ws_connect(
-                listener_factory,
-                f"{scheme}://{host}:{wsuri.port}{wsuri.resource_name}",
-                ssl_context=ssl,
-                websocket_handshake_timeout=handshake_timeout,
-                enable_auto_pong=False,
-                logger_name=core_logger,
-                read_buffer_init_size=READ_BUFFER_SIZE,
-                use_aiofastnet=USE_AIOFASTNET,
-                max_frame_size=min(frame_limits) if frame_limits else sys.maxsize,
-                extra_headers=self._request_headers(wsuri, offer),
-                max_redirects=0,
-                socket_factory=socket_factory,
-                **tls_kwargs,
-            )
+            if kwargs.get("unix", False) or _is_unix(kwargs.get("sock")):
+                sock = await socket_factory(None)
+                transport, _ = await loop.create_connection(
+                    asyncio.Protocol,
+                    sock=sock,
+                    ssl=(ssl or True) if wsuri.secure else None,
+                    **tls_kwargs,
+                )
+                _, listener = await open_unix_client(
+                    transport,
+                    listener_factory,
+                    netloc=f"{host}:{wsuri.port}",
+                    resource=wsuri.resource_name,
+                    **options,
+                )
+            else:
+                _, listener = await ws_connect(
+                    listener_factory,
+                    f"{scheme}://{host}:{wsuri.port}{wsuri.resource_name}",
+                    ssl_context=ssl,
+                    websocket_handshake_timeout=options["handshake_timeout"],
+                    enable_auto_pong=False,
+                    logger_name=options["logger"],
+                    read_buffer_init_size=options["read_buffer_size"],
+                    use_aiofastnet=USE_AIOFASTNET,
+                    max_frame_size=options["max_frame_size"],
+                    extra_headers=options["extra_headers"],
+                    max_redirects=0,
+                    socket_factory=socket_factory,
+                    **tls_kwargs,
+                )
         except WSHandshakeError as exc:
             error = await _handshake_error(exc, spare)
             raise error from error.__cause__
@@ -382,6 +409,10 @@ class connect:
         if old.secure and not new.secure:
             return SecurityError(f"cannot follow redirect to non-secure URI {new_uri}")
         if (old.secure, old.host, old.port) != (new.secure, new.host, new.port):
+            if self.create_connection_kwargs.get("unix", False):
+                return ValueError(
+                    f"cannot follow cross-origin redirect to {new_uri} with a Unix socket"
+                )
             if (
                 self.create_connection_kwargs.get("host") is not None
                 or self.create_connection_kwargs.get("port") is not None
@@ -471,8 +502,13 @@ class connect:
             await asyncio.sleep(delay)
 
 
-def unix_connect(path: str | None = None, uri: str | None = None, **kwargs: Any) -> NoReturn:
-    """Not supported: compat connects over TCP only."""
-    raise UnsupportedFeature(
-        "unix_connect()", "connect over TCP with connect(), e.g. to a local port on 127.0.0.1"
-    )
+def unix_connect(
+    path: PathLike | None = None, uri: str | None = None, **kwargs: Any
+) -> connect:
+    """Connect to the WebSocket server listening on the Unix socket at ``path``.
+
+    ``uri`` defaults to ``ws://localhost/``, or ``wss://localhost/`` with an ``ssl`` argument.
+    """
+    if uri is None:
+        uri = "ws://localhost/" if kwargs.get("ssl") is None else "wss://localhost/"
+    return connect(uri=uri, unix=True, path=path, **kwargs)

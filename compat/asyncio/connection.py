@@ -92,14 +92,10 @@ READ_BUFFER_SIZE = 2048
 MAX_FRAGMENTS = int(os.environ.get("WEBSOCKETS_MAX_FRAGMENTS", "4096"))
 
 
-def reject_custom_classes(
-    extensions: object, create_connection: object, connection_alternative: str
-) -> None:
-    """Raise :exc:`UnsupportedFeature` for custom extensions or connection classes."""
+def reject_extensions(extensions: object) -> None:
+    """Raise :exc:`UnsupportedFeature` for custom extensions."""
     if extensions is not None:
         raise UnsupportedFeature("the extensions argument", EXTENSIONS_ALTERNATIVE)
-    if create_connection is not None:
-        raise UnsupportedFeature("the create_connection argument", connection_alternative)
 
 
 def limits(value: int | tuple[int | None, int | None] | None) -> tuple[int | None, int | None]:

@@ -16,7 +16,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from types import TracebackType
-from typing import Any, NoReturn, cast
+from typing import Any, cast
 
 from multidict import CIMultiDict
 from picows import WSUpgradeResponse
@@ -28,7 +28,6 @@ from ..exceptions import (
     InvalidMessage,
     RequestLineTooLong,
     TooManyHeaders,
-    UnsupportedFeature,
 )
 from ..frames import CloseCode
 from ..handshake import (
@@ -43,7 +42,7 @@ from ..handshake import (
 from ..headers import build_www_authenticate_basic, parse_authorization_basic, validate_subprotocols
 from ..http11 import SERVER, Request, RequestReader, Response
 from ..protocol import State
-from ..typing import LoggerLike, Origin, StatusLike, Subprotocol
+from ..typing import LoggerLike, Origin, PathLike, StatusLike, Subprotocol
 from .connection import (
     READ_BUFFER_SIZE,
     Connection,
@@ -51,8 +50,8 @@ from .connection import (
     core_logger,
     limits,
     queue_bounds,
+    reject_extensions,
 )
-from .connection import reject_custom_classes as reject_custom_classes
 from .handoff import hand_off
 
 __all__ = [
@@ -475,11 +474,7 @@ class serve:
         create_connection: type[ServerConnection] | None = None,
         **kwargs: Any,
     ) -> None:
-        reject_custom_classes(
-            extensions,
-            create_connection,
-            "keep per-connection state in your handler, keyed by the ServerConnection",
-        )
+        reject_extensions(extensions)
         if subprotocols is not None:
             validate_subprotocols(subprotocols)
         if compression is not None and compression != "deflate":
@@ -497,7 +492,8 @@ class serve:
         self.open_timeout = open_timeout
         self.close_timeout = close_timeout
         self.logger = logger
-        self.connection_class = ServerConnection
+        # A subclass of ServerConnection, created as ServerConnection is, for every connection.
+        self.connection_class = create_connection or ServerConnection
         self.connection_kwargs: dict[str, Any] = {
             "ping_interval": ping_interval,
             "ping_timeout": ping_timeout,
@@ -573,12 +569,15 @@ class serve:
         server = Server(self.handler, logger=self.logger)
         self.connection_kwargs["logger"] = server.logger
         loop = asyncio.get_running_loop()
-        asyncio_server = await loop.create_server(
-            lambda: _Opening(server, self),
-            self.host,
-            self.port,
-            **self.create_server_kwargs,
-        )
+        kwargs = dict(self.create_server_kwargs)
+        if kwargs.pop("unix", False):
+            asyncio_server = await loop.create_unix_server(
+                lambda: _Opening(server, self), **kwargs
+            )
+        else:
+            asyncio_server = await loop.create_server(
+                lambda: _Opening(server, self), self.host, self.port, **kwargs
+            )
         server.wrap(asyncio_server, self.open_timeout)
         return server
 
@@ -600,13 +599,11 @@ class serve:
 
 def unix_serve(
     handler: Callable[[ServerConnection], Awaitable[None]],
-    path: str | None = None,
+    path: PathLike | None = None,
     **kwargs: Any,
-) -> NoReturn:
-    """Not supported: compat serves over TCP only."""
-    raise UnsupportedFeature(
-        "unix_serve()", "serve over TCP with serve(), e.g. on 127.0.0.1 behind your proxy"
-    )
+) -> serve:
+    """Serve WebSockets on the Unix socket at ``path``, as :func:`serve` does on TCP."""
+    return serve(handler, unix=True, path=path, **kwargs)
 
 
 def _is_credentials(value: object) -> bool:

@@ -8,29 +8,6 @@ from ..scenario import Pair, scenario
 from ._shapes import hold, open_and_close
 
 
-@scenario("connect", seed="create-connection")
-async def create_connection_subclass(pair: Pair) -> Any:
-    """connect(create_connection=<ClientConnection subclass>)."""
-    base = pair.client_module.ClientConnection
-    custom = type("CustomConnection", (base,), {})
-
-    async with pair.serve(hold) as url:
-        return await open_and_close(
-            pair, url, lambda ws: type(ws).__name__, create_connection=custom
-        )
-
-
-@scenario("connect", seed="unix-sockets", sides="client")
-async def unix_connect_missing_socket(pair: Pair) -> Any:
-    """unix_connect() to a path where nothing listens."""
-
-    async def attempt() -> Any:
-        async with pair.client_module.unix_connect("/nonexistent/socket", open_timeout=0.5):
-            return "connected"
-
-    return await pair.catch(attempt())
-
-
 @scenario("connect", seed="ssl-false", sides="client")
 async def wss_with_ssl_false(pair: Pair) -> Any:
     """connect("wss://...", ssl=False)."""

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
 import re
 import shutil
 import socket
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from fuzz.autobahn.config import Mode, Selection
-from fuzz.autobahn.settings import HOST, PROGRESS_MARK
+from fuzz.autobahn.settings import ENVIRONMENT, HOST, PROGRESS_MARK
 
 __all__ = ["Outcome", "Progress", "RunnerName", "run", "runner_name"]
 
@@ -104,6 +105,7 @@ async def _process(
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=ROOT,
+            env={**os.environ, **ENVIRONMENT},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE if stdout else sink,
             stderr=sink,

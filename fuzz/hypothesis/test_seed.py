@@ -51,16 +51,10 @@ def sync_hook(*args: Any) -> None:
 # ssl-false isn't here: websockets itself rejects ssl=False with a wss:// URI.
 UNSUPPORTED_CONNECT: dict[str, Keywords] = {
     "extensions": lambda module: {"extensions": [ClientPerMessageDeflateFactory()]},
-    "create-connection": lambda module: {
-        "create_connection": type("Custom", (module.ClientConnection,), {})
-    },
     "proxy-tls": lambda module: {"proxy": ABSENT_PROXY, "proxy_ssl": True},
 }
 UNSUPPORTED_SERVE: dict[str, Keywords] = {
     "extensions": lambda module: {"extensions": [ServerPerMessageDeflateFactory()]},
-    "create-connection": lambda module: {
-        "create_connection": type("Custom", (module.ServerConnection,), {})
-    },
 }
 # Features whose keywords need something absent on loopback: websockets accepts the keywords
 # and fails reaching it with an OSError.
