@@ -141,6 +141,7 @@ class _Opening(asyncio.Protocol):
         self.transport: asyncio.Transport
         self.connection = settings.connection_class(server, **settings.connection_kwargs)
         self.handed_off = False
+        self.read = False  # the request, or what made it unreadable, is known
         self.eof = False  # the client half-closed
         self.closing = False  # the connection won't open; waiting for the client to close
 
@@ -158,7 +159,7 @@ class _Opening(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closing:
             return
-        if self.outcome.done():
+        if self.read:
             self.reader.buffer += data
             return
         try:
@@ -171,7 +172,7 @@ class _Opening(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self.eof = True
-        if not self.outcome.done():
+        if not self.read:
             try:
                 self.reader.feed_eof()
             except Exception as exc:
@@ -180,23 +181,26 @@ class _Opening(asyncio.Protocol):
         return not self.closing
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if not self.outcome.done():
+        if not self.read:
             try:
                 self.reader.feed_eof()
             except Exception as error:
                 self.connection.logger.debug("! no valid HTTP request", exc_info=error)
+        if not self.outcome.done():
             self.outcome.set_result(None)
         self.lost.set_result(None)
         if not self.handed_off:
             self.connection._handshake_ended()
 
     def _report(self, outcome: Request | BaseException) -> None:
+        self.read = True
         self.transport.pause_reading()
-        self.outcome.set_result(outcome)
+        if not self.outcome.done():  # else open_timeout expired
+            self.outcome.set_result(outcome)
 
     async def handshake(self) -> bool:
         """Answer the request; return whether the WebSocket connection is open."""
-        outcome = await asyncio.shield(self.outcome)
+        outcome = await self.outcome
         connection = self.connection
         if outcome is None:
             return False
