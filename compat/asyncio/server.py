@@ -124,12 +124,16 @@ class _WireResponse(WSUpgradeResponse):
         return self.serialized
 
 
+# Bytes a client may send after its request before the server has answered it.
+EARLY_DATA_LIMIT = 2**16
+
+
 class _Opening(asyncio.Protocol):
     """The asyncio protocol of a connection until its opening handshake is over.
 
     It reads the request and reports it, a malformed request, or the end of the connection
-    through :attr:`outcome`; reading pauses once the request is complete, so that the bytes
-    that follow wait for picows.
+    through :attr:`outcome`. Bytes that follow the request wait for picows; reading pauses if
+    more than :data:`EARLY_DATA_LIMIT` of them arrive before the handshake is over.
     """
 
     def __init__(self, server: Server, settings: serve) -> None:
@@ -142,6 +146,7 @@ class _Opening(asyncio.Protocol):
         self.connection = settings.connection_class(server, **settings.connection_kwargs)
         self.handed_off = False
         self.read = False  # the request, or what made it unreadable, is known
+        self.paused = False  # reading paused: too many bytes arrived after the request
         self.eof = False  # the client half-closed
         self.closing = False  # the connection won't open; waiting for the client to close
 
@@ -161,6 +166,9 @@ class _Opening(asyncio.Protocol):
             return
         if self.read:
             self.reader.buffer += data
+            if len(self.reader.buffer) > EARLY_DATA_LIMIT and not self.paused:
+                self.paused = True
+                self.transport.pause_reading()
             return
         try:
             request = self.reader.feed(data)
@@ -194,7 +202,6 @@ class _Opening(asyncio.Protocol):
 
     def _report(self, outcome: Request | BaseException) -> None:
         self.read = True
-        self.transport.pause_reading()
         if not self.outcome.done():  # else open_timeout expired
             self.outcome.set_result(outcome)
 
@@ -258,14 +265,15 @@ class _Opening(asyncio.Protocol):
             read_buffer_size=READ_BUFFER_SIZE,
         )
         self.reader.buffer = bytearray()
-        self.transport.resume_reading()
+        if self.paused:
+            self.transport.resume_reading()
 
     async def _close(self) -> None:
         """End a connection that won't open: half-close, let the client close, then abort."""
         transport = self.transport
         self.closing = True
         # Read again, to notice the client closing; anything it sends is discarded.
-        if not transport.is_closing():
+        if self.paused and not transport.is_closing():
             transport.resume_reading()
         if not transport.is_closing():
             if self.eof or not transport.can_write_eof():

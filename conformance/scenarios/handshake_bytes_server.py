@@ -6,6 +6,7 @@ connection, what the handler saw, and what the server logged.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -167,3 +168,29 @@ async def tls_handshake_bound(pair: Pair, data: bytes) -> Any:
         _, ended = await raw.read_until_eof(timeout=3)
         elapsed = time.monotonic() - started
     return {"eof": ended, "closed_within_a_second": ended and elapsed < 1.0}
+
+
+@family("handshake", [("handshake-bytes.frames-during-slow-hook",
+                       "200 KiB of frames sent while an asynchronous hook runs", {})],
+        sides="server")
+async def frames_during_slow_hook(pair: Pair) -> Any:
+    """Messages sent right after the request, before the hook answers, all arrive in order."""
+    frame = b"\x82\xfe\x10\x00\x37\xfa\x21\x3d" + bytes(4096)  # a masked 4 KiB binary frame
+
+    async def slow_hook(connection: Any, request: Any) -> None:
+        await asyncio.sleep(0.1)
+
+    async def body(ws: Any) -> Any:
+        sizes = [len(await ws.recv()) for _ in range(50)]
+        return {"messages": len(sizes), "sizes": sorted(set(sizes))}
+
+    recorder = Recorder(body)
+    async with (
+        pair.serving(recorder, process_request=slow_hook) as server,
+        pair.connect_raw(pair.url(server), handshake=False) as raw,
+    ):
+        await raw.send(request() + frame * 50)
+        await raw.read_response()
+        response = raw.handshake_trace(KEY)
+        handled = await recorder.wait(pair)
+    return {"response": response, "handler": handled}
