@@ -1,16 +1,33 @@
-"""Command line: render the compatibility report and print the path of its HTML file."""
+"""Command line: render the compatibility report, or compare two runs' reports.
+
+``python -m reports`` renders and prints the path of the HTML file; ``python -m reports diff
+OLD.json NEW.json`` lists what got worse and exits 1 if anything did.
+"""
 
 from __future__ import annotations
 
 import argparse
 import pathlib
+import sys
 
+from . import diff
 from .catalogue import DEFAULT as DEFAULT_CATALOGUE
 from .render import OUT, render
 
 
+def compare(argv: list[str]) -> int:
+    """List the regressions between two ``compatibility.json`` files."""
+    parser = argparse.ArgumentParser(prog="python -m reports diff", description=diff.__doc__)
+    parser.add_argument("old", type=pathlib.Path, help="compatibility.json of the earlier run")
+    parser.add_argument("new", type=pathlib.Path, help="compatibility.json of the later run")
+    args = parser.parse_args(argv)
+    return diff.main(args.old, args.new)
+
+
 def main() -> None:
     """Render the report and print the path of the HTML file."""
+    if sys.argv[1:2] == ["diff"]:
+        raise SystemExit(compare(sys.argv[2:]))
     parser = argparse.ArgumentParser(prog="python -m reports", description=main.__doc__)
     parser.add_argument(
         "--source",
