@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fuzz.autobahn.config import MODES, ConfigError, Mode, load_selection
+from fuzz.autobahn.junit import write_junit
 from fuzz.autobahn.runner import ROOT, run, runner_name
 from fuzz.autobahn.summary import format_line, summarize, write_summary
 
@@ -99,7 +100,8 @@ async def _main(args: argparse.Namespace) -> int:
                 mode=mode, target=target, runner=runner, outdir=outdir, base=args.outdir,
                 seconds=outcome.seconds, excluded=excluded, error=outcome.error,
             )
-            write_summary(args.outdir / "summary.json", [summary])
+            runs = write_summary(args.outdir / "summary.json", [summary])
+            write_junit(args.outdir / "junit.xml", runs)
             print(format_line(summary), flush=True)
             if target in args.strict_target and (summary["failed"] or "error" in summary):
                 status = 1
