@@ -11,8 +11,9 @@ from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_
 
 from .servers import MAX_SIZE
 from .targets import RAW, load_style
+from .tls import client_context
 
-__all__ = ["Channel", "close_all", "open_channel", "open_many", "rate"]
+__all__ = ["Channel", "Window", "close_all", "open_channel", "open_many", "rate", "window_bits"]
 
 #: Seconds a closing handshake may take before the connection is dropped.
 CLOSE_TIMEOUT = 5.0
@@ -23,12 +24,22 @@ HANDSHAKES_IN_FLIGHT = 50
 #: Upper bound on iterations of a timed loop, whatever its duration.
 MAX_ITERATIONS = 10_000_000
 
+#: Seconds one operation of a timed loop may take: far above the slowest (a 16 MiB echo), far
+#: below keepalive pings (20 s by default), which would otherwise hide a stalled connection.
+STALL_TIMEOUT = 5.0
+
 
 class Channel(Protocol):
     """An open connection to an echo server, carrying one fixed message."""
 
+    #: The ``Sec-WebSocket-Extensions`` header of the handshake response, if any.
+    extension: str | None
+
     async def pipeline(self, count: int) -> None:
         """Send ``count`` messages without waiting, then receive their ``count`` echoes."""
+
+    async def slow_pipeline(self, count: int, pause: float) -> None:
+        """Like :meth:`pipeline`, sleeping ``pause`` seconds before each receive."""
 
     async def round_trip(self) -> None:
         """Send one message and wait for its echo."""
@@ -39,6 +50,8 @@ class Channel(Protocol):
 
 class RawChannel(WSListener):
     """A picows core client: the fastest a Python client on picows can go."""
+
+    extension: str | None = None
 
     def __init__(self, message: bytes | str) -> None:
         super().__init__()
@@ -62,6 +75,12 @@ class RawChannel(WSListener):
             if self.received == self.expected and self.waiter is not None:
                 self.waiter.set_result(None)
 
+    def pause_writing(self) -> None:
+        """Keep sending: a batch is bounded, the transport buffers it whole."""
+
+    def resume_writing(self) -> None:
+        """Nothing was paused."""
+
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(ConnectionError("disconnected before all echoes arrived"))
@@ -75,6 +94,9 @@ class RawChannel(WSListener):
             await self.waiter
         finally:
             self.waiter = None
+
+    async def slow_pipeline(self, count: int, pause: float) -> None:
+        raise NotImplementedError("frames reach a picows listener through callbacks, not recv()")
 
     async def round_trip(self) -> None:
         await self.pipeline(1)
@@ -95,6 +117,7 @@ class StyleChannel:
     def __init__(self, websocket: Any, message: bytes | str) -> None:
         self.websocket = websocket
         self.message = message
+        self.extension: str | None = websocket.response.headers.get("Sec-WebSocket-Extensions")
 
     async def _send(self, count: int) -> None:
         for _ in range(count):
@@ -113,6 +136,19 @@ class StyleChannel:
             await asyncio.gather(sender, return_exceptions=True)
         sender.result()
 
+    async def slow_pipeline(self, count: int, pause: float) -> None:
+        # A consumer doing work between messages: flow control must hold back the rest.
+        sender = asyncio.create_task(self._send(count))
+        try:
+            for _ in range(count):
+                await asyncio.sleep(pause)
+                await self.websocket.recv()
+        finally:
+            if not sender.done():
+                sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+        sender.result()
+
     async def round_trip(self) -> None:
         await self.websocket.send(self.message)
         await self.websocket.recv()
@@ -121,20 +157,51 @@ class StyleChannel:
         await self.websocket.close()
 
 
+def window_bits(extension: str | None) -> tuple[int, int] | None:
+    """Server and client window bits of a permessage-deflate answer; ``None`` if there is none."""
+    name, *params = (part.strip() for part in (extension or "").split(";"))
+    if name != "permessage-deflate":
+        return None
+    values = dict(param.replace(" ", "").partition("=")[::2] for param in params)
+    return (
+        int(values.get("server_max_window_bits") or 15),
+        int(values.get("client_max_window_bits") or 15),
+    )
+
+
 async def open_channel(
-    target: str, url: str, message: bytes | str, compression: str | None = None
+    target: str, url: str, message: bytes | str, deflate: int | None = None
 ) -> Channel:
-    """Connect to ``url`` with the client of ``target``."""
+    """Connect to ``url`` with the client of ``target``.
+
+    With ``deflate``, offer permessage-deflate and check that both directions got windows of
+    that many bits, so that compression is compared like for like.
+    """
+    tls = url.startswith("wss:")
     if target == RAW:
         _, listener = await ws_connect(
-            lambda: RawChannel(message), url, max_frame_size=MAX_SIZE
+            lambda: RawChannel(message),
+            url,
+            max_frame_size=MAX_SIZE,
+            ssl_context=client_context() if tls else None,
         )
         assert isinstance(listener, RawChannel)
         return listener
     websocket = await load_style(target).client.connect(
-        url, compression=compression, max_size=MAX_SIZE, open_timeout=CLOSE_TIMEOUT
+        url,
+        compression=None if deflate is None else "deflate",
+        max_size=MAX_SIZE,
+        open_timeout=CLOSE_TIMEOUT,
+        **({"ssl": client_context()} if tls else {}),
     )
-    return StyleChannel(websocket, message)
+    channel = StyleChannel(websocket, message)
+    if deflate is not None and window_bits(channel.extension) != (deflate, deflate):
+        await channel.close()
+        raise ValueError(
+            f"negotiated {channel.extension!r}, not {deflate}-bit windows both ways: "
+            f"the benchmark can't configure {target} for them"
+        )
+    return channel
 
 
 async def close_all(channels: list[Channel]) -> None:
@@ -142,15 +209,13 @@ async def close_all(channels: list[Channel]) -> None:
     await asyncio.gather(*(channel.close() for channel in channels), return_exceptions=True)
 
 
-async def open_many(
-    count: int, target: str, url: str, message: bytes | str, compression: str | None = None
-) -> list[Channel]:
+async def open_many(count: int, target: str, url: str, message: bytes | str) -> list[Channel]:
     """Open ``count`` connections, a bounded number of handshakes at a time."""
     in_flight = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
 
     async def open_one() -> Channel:
         async with in_flight:
-            return await open_channel(target, url, message, compression)
+            return await open_channel(target, url, message)
 
     results = await asyncio.gather(*(open_one() for _ in range(count)), return_exceptions=True)
     channels = [result for result in results if not isinstance(result, BaseException)]
@@ -161,18 +226,42 @@ async def open_many(
     return channels
 
 
-async def rate(operation: Callable[[], Awaitable[None]], units: int, duration: float) -> float:
+class Window(Protocol):
+    """Counters read around the timed part of a measurement."""
+
+    def open(self) -> None:
+        """Read the counters at the start."""
+
+    def close(self, units: int) -> None:
+        """Read them again at the end, after ``units`` messages."""
+
+
+async def rate(
+    operation: Callable[[], Awaitable[None]], units: int, duration: float, window: Window
+) -> float:
     """Repeat ``operation``, worth ``units`` each, for ``duration`` seconds: return units/s.
 
-    One untimed run first warms up the connection and the code paths.
+    One untimed run first warms up the connection and the code paths; ``window`` is opened
+    after it and closed at the end. An operation that stalls fails the measurement.
     """
-    await operation()
+    await _unstalled(operation)
+    window.open()
     done = 0
     start = time.perf_counter()
     deadline = start + duration
     for _ in range(MAX_ITERATIONS):
-        await operation()
+        await _unstalled(operation)
         done += units
         if time.perf_counter() >= deadline:
             break
-    return done / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    window.close(done)
+    return done / elapsed
+
+
+async def _unstalled(operation: Callable[[], Awaitable[None]]) -> None:
+    try:
+        async with asyncio.timeout(STALL_TIMEOUT):
+            await operation()
+    except TimeoutError:
+        raise TimeoutError(f"an operation stalled for over {STALL_TIMEOUT:g} s") from None

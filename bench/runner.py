@@ -17,9 +17,9 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from . import loops
-from .cases import CASES, Case, Settings, measure
-from .servers import ServerPool, server_process
+from . import loops, usage
+from .cases import CASES, Case, Sample, Settings, measure
+from .servers import ServerPool, ServerSpec, server_process
 from .targets import TARGETS, unavailable
 
 __all__ = ["SCHEMA", "Config", "rotate", "run", "select", "write"]
@@ -79,20 +79,37 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _summary(samples: list[float]) -> dict[str, Any]:
+def _summary(samples: Sequence[float]) -> dict[str, Any]:
     return {
         "median": statistics.median(samples),
         "min": min(samples),
         "max": max(samples),
-        "samples": samples,
+        "samples": list(samples),
     }
+
+
+def _costs(case: Case, runs: list[Sample]) -> dict[str, Any]:
+    """Summaries of the cost figures over rounds, when every round has them."""
+    costs = [run.cost for run in runs if run.cost is not None]
+    if not costs or len(costs) < len(runs):
+        return {}
+    rounds = [cost.figures(case.peak) for cost in costs]
+    summary: dict[str, Any] = {"messages": _summary([cost.messages for cost in costs])}
+    for figure, sides in rounds[0].items():
+        if all(figure in figures for figures in rounds):
+            summary[figure] = {
+                side: _summary([round(figures[figure][side], 3) for figures in rounds])
+                for side in sides
+            }
+    return {"cost": summary}
 
 
 def _run_case(
     case: Case, targets: list[str], pool: ServerPool, config: Config
 ) -> list[dict[str, Any]]:
-    eligible = [target for target in targets if case.supports(target)]
-    samples: dict[str, list[list[float]]] = {target: [] for target in eligible}
+    unsupported = {target: case.unsupported(target) for target in targets}
+    eligible = [target for target in targets if unsupported[target] is None]
+    samples: dict[str, list[Sample]] = {target: [] for target in eligible}
     errors: dict[str, str] = {}
     with loops.new_runner(case.loop) as runner:
         for round_index in range(config.rounds):
@@ -100,12 +117,13 @@ def _run_case(
                 if target in errors:
                     continue
                 try:
-                    values = _measure_once(case, target, pool, runner, config.settings)
+                    sample = _measure_once(case, target, pool, runner, config.settings)
                 except Exception as exc:  # a failing target is reported, the run goes on
                     errors[target] = f"{type(exc).__name__}: {exc}"
                     print(f"  {target}: {errors[target]}", file=sys.stderr)
                     continue
-                samples[target].append([round(value, 3) for value in values])
+                samples[target].append(sample)
+    measured = {target: runs for target, runs in samples.items() if runs and target not in errors}
     rows = []
     for index, row in enumerate(case.rows):
         entry: dict[str, Any] = {
@@ -114,29 +132,37 @@ def _run_case(
             "loop": case.loop,
             "unit": row.unit,
             "higher_is_better": row.higher_is_better,
+            "side": case.side,
             "results": {
-                target: _summary([values[index] for values in runs])
-                for target, runs in samples.items()
-                if runs and target not in errors
+                target: _summary([round(run.values[index], 3) for run in runs])
+                | (_costs(case, runs) if index == 0 else {})
+                for target, runs in measured.items()
             },
         }
+        if case.workload not in ("concurrency", "memory"):
+            entry["config"] = case.config()
+        if case.deflate is not None:
+            entry["negotiated"] = {target: runs[0].extension for target, runs in measured.items()}
         if errors:
             entry["errors"] = errors
+        reasons = {target: reason for target, reason in unsupported.items() if reason}
+        if reasons:
+            entry["unavailable"] = reasons
         rows.append(entry)
     return rows
 
 
 def _measure_once(
     case: Case, target: str, pool: ServerPool, runner: asyncio.Runner, settings: Settings
-) -> list[float]:
-    spec = (case.server(target), case.loop, case.compression)
+) -> Sample:
+    spec = ServerSpec(case.server(target), case.loop, case.deflate, case.tls)
     # Memory is read from a fresh server process; other cases reuse a warm one.
     fresh = case.workload == "memory"
     with server_process(spec) if fresh else nullcontext(pool.get(spec)) as server:
         return runner.run(_bounded(measure(case, target, server, settings)))
 
 
-async def _bounded(measurement: Coroutine[Any, Any, list[float]]) -> list[float]:
+async def _bounded(measurement: Coroutine[Any, Any, Sample]) -> Sample:
     async with asyncio.timeout(MEASUREMENT_TIMEOUT):
         return await measurement
 
@@ -151,6 +177,7 @@ def run(config: Config) -> dict[str, Any]:
         "machine": machine(),
         "rounds": config.rounds,
         "settings": dataclasses.asdict(config.settings),
+        "meters": usage.meters(),
         "unavailable": {target: reason for target, reason in missing.items() if reason},
         "cases": [],
     }

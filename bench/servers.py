@@ -7,25 +7,40 @@ import logging
 import multiprocessing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, WSUpgradeRequest, ws_create_server
 
 from .loops import new_runner, raise_fd_limit
-from .targets import RAW, load_style
+from .targets import RAW, deflate_server_options, load_style
+from .tls import Credentials, credentials, server_context
+from .usage import Usage, reset_peak, snapshot
 
 __all__ = ["MAX_SIZE", "ServerPool", "ServerProcess", "ServerSpec"]
 
 #: Largest message any case sends, with room to spare; passed to every server and client.
-MAX_SIZE = 4 * 2**20
+MAX_SIZE = 32 * 2**20
 
 #: Seconds to wait for a server process to start listening, then to exit once told to stop.
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 
-#: What identifies a server: which implementation, on which event loop, with which compression.
-ServerSpec = tuple[str, str, str | None]
+#: Requests on a server's control channel, each answered with the server's :class:`Usage`;
+#: ``RESET`` restarts its peak memory mark first. Closing the channel stops the server.
+USAGE, RESET = "usage", "reset"
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """What identifies a server: implementation, event loop, permessage-deflate, TLS."""
+
+    kind: str
+    loop: str
+    deflate: int | None = None
+    """Window bits of permessage-deflate, ``None`` for no compression."""
+    tls: bool = False
 
 
 class RawEcho(WSListener):
@@ -51,43 +66,58 @@ def style_echo(root: str) -> Callable[[Any], Any]:
     return echo
 
 
-async def serve(spec: ServerSpec, control: Connection) -> None:
-    """Serve echo on an ephemeral loopback port, send the port on ``control``, serve until EOF."""
-    kind, _, compression = spec
+async def serve(spec: ServerSpec, control: Connection, pem: Credentials | None) -> None:
+    """Serve echo on an ephemeral loopback port, send the port on ``control``, serve until EOF.
+
+    Meanwhile, answer each request on ``control`` with the process's usage.
+    """
     loop = asyncio.get_running_loop()
     stop: asyncio.Future[None] = loop.create_future()
 
-    def on_eof() -> None:
-        if not stop.done():
-            stop.set_result(None)
+    def on_request() -> None:
+        try:
+            request = control.recv()
+        except (EOFError, OSError):
+            if not stop.done():
+                stop.set_result(None)
+            return
+        if request == RESET:
+            reset_peak()
+        control.send(snapshot())
 
-    loop.add_reader(control.fileno(), on_eof)
-    if kind == RAW:
+    loop.add_reader(control.fileno(), on_request)
+    tls: dict[str, Any] = {} if pem is None else {"ssl": server_context(pem)}
+    if spec.kind == RAW:
 
         def listener(request: WSUpgradeRequest) -> WSListener:
             return RawEcho()
 
-        server = await ws_create_server(listener, "127.0.0.1", 0, max_frame_size=MAX_SIZE)
+        server = await ws_create_server(
+            listener, "127.0.0.1", 0, max_frame_size=MAX_SIZE, **tls
+        )
         async with server:
             control.send(server.sockets[0].getsockname()[1])
             await stop
     else:
-        style = load_style(kind)
+        style = load_style(spec.kind)
+        options: dict[str, Any] = {"compression": None}
+        if spec.deflate is not None:
+            options = deflate_server_options(spec.kind, spec.deflate)
         async with style.server.serve(
-            style_echo(kind), "127.0.0.1", 0, compression=compression, max_size=MAX_SIZE
+            style_echo(spec.kind), "127.0.0.1", 0, max_size=MAX_SIZE, **options, **tls
         ) as server:
             control.send(next(iter(server.sockets)).getsockname()[1])
             await stop
     loop.remove_reader(control.fileno())
 
 
-def main(spec: ServerSpec, control: Connection) -> None:
+def main(spec: ServerSpec, control: Connection, pem: Credentials | None) -> None:
     """Entry point of a server process."""
     raise_fd_limit()
     # Clients drop connections at the end of a measurement: that is not worth a traceback.
     logging.disable(logging.CRITICAL)
-    with new_runner(spec[1]) as runner:
-        runner.run(serve(spec, control))
+    with new_runner(spec.loop) as runner:
+        runner.run(serve(spec, control, pem))
     control.close()
 
 
@@ -98,7 +128,8 @@ class ServerProcess:
         self.spec = spec
         context = multiprocessing.get_context("spawn")
         self._control, child = context.Pipe()
-        self._process = context.Process(target=main, args=(spec, child), daemon=True)
+        pem = credentials() if spec.tls else None
+        self._process = context.Process(target=main, args=(spec, child, pem), daemon=True)
         self._process.start()
         child.close()
         try:
@@ -108,13 +139,21 @@ class ServerProcess:
         except BaseException:
             self.stop()
             raise
-        self.url = f"ws://127.0.0.1:{port}/"
+        self.url = f"{'wss' if spec.tls else 'ws'}://127.0.0.1:{port}/"
 
     @property
     def pid(self) -> int:
         """Process id, to read the server's memory usage."""
         assert self._process.pid is not None
         return self._process.pid
+
+    def usage(self, reset: bool = False) -> Usage:
+        """The server's usage, read by the server; with ``reset``, restart its peak memory first."""
+        self._control.send(RESET if reset else USAGE)
+        if not self._control.poll(START_TIMEOUT):
+            raise TimeoutError(f"echo server {self.spec} did not report its usage")
+        reply: Usage = self._control.recv()
+        return reply
 
     def alive(self) -> bool:
         """Tell whether the server process is still running."""

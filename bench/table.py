@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .targets import TARGETS
@@ -12,6 +13,12 @@ SUBJECT = "compat"
 
 #: Ratio columns: compat's median over the named target's median, under a short header.
 RATIOS = {"picows": "c/raw", "picows.websockets": "c/pws", "websockets": "c/ws"}
+
+#: How the table names the process (or both) whose cost is the target's, by a case's ``side``.
+SIDES = {"client": "client", "server": "server", "total": "client+server"}
+
+#: A figure of a target's result: its median, or ``None`` when not measured.
+Figure = Callable[[dict[str, Any]], float | None]
 
 
 def _number(value: float | None) -> str:
@@ -31,15 +38,48 @@ def median(case: dict[str, Any], target: str) -> float | None:
 
 def ratio(case: dict[str, Any], other: str) -> float | None:
     """compat's median over ``other``'s in ``case``, or ``None`` if either is missing."""
-    subject, reference = median(case, SUBJECT), median(case, other)
-    if subject is None or not reference:
-        return None
-    return subject / reference
+    return _divide(median(case, SUBJECT), median(case, other))
 
 
-def _ratio(case: dict[str, Any], other: str) -> str:
-    value = ratio(case, other)
+def _divide(subject: float | None, reference: float | None) -> float | None:
+    return None if subject is None or not reference else subject / reference
+
+
+def _ratio(values: dict[str, float | None], other: str) -> str:
+    value = _divide(values.get(SUBJECT), values.get(other))
     return "-" if value is None else f"{value:.2f}"
+
+
+def _cost(figure: str, side: str) -> Figure:
+    """The median of a cost figure, such as ``cpu_us_per_msg``, for one side."""
+
+    def value(result: dict[str, Any]) -> float | None:
+        summary = result.get("cost", {}).get(figure, {}).get(side)
+        return None if summary is None else float(summary["median"])
+
+    return value
+
+
+def _figures(case: dict[str, Any]) -> list[tuple[str, Figure]]:
+    """The labelled lines of a case: CPU per message, its own unit, system calls, peak memory.
+
+    Only the case's own unit says "lower is better": costs always are.
+    """
+    measured = {figure for result in case["results"].values() for figure in result.get("cost", {})}
+    side = case.get("side", "total")
+    unit = case["unit"] + ("" if case["higher_is_better"] else " (lower is better)")
+    figures: list[tuple[str, Figure]] = []
+    if "cpu_us_per_msg" in measured:
+        figures.append((f"CPU µs/msg, {SIDES[side]}", _cost("cpu_us_per_msg", side)))
+    figures.append((unit, lambda result: float(result["median"])))
+    if "syscalls_per_msg" in measured:
+        figures.append((f"syscalls/msg, {SIDES[side]}", _cost("syscalls_per_msg", side)))
+    if "peak_rss_mib" in measured:
+        figures += [
+            (f"peak RSS MiB, {process}", _cost("peak_rss_mib", process))
+            for process in ("client", "server")
+        ]
+    return figures
 
 
 def _targets(document: dict[str, Any]) -> list[str]:
@@ -49,20 +89,22 @@ def _targets(document: dict[str, Any]) -> list[str]:
 
 
 def format_table(document: dict[str, Any]) -> str:
-    """Medians per target and compat's ratios, one line per case and loop."""
+    """Medians per target and compat's ratios: one line per figure of each case and loop."""
     targets = _targets(document)
     header = ["case", "loop", "unit", *targets, *RATIOS.values()]
     lines = [header]
     for case in document["cases"]:
-        lines.append(
-            [
-                case["case"],
-                case["loop"],
-                case["unit"] + ("" if case["higher_is_better"] else " (lower is better)"),
-                *(_number(median(case, target)) for target in targets),
-                *(_ratio(case, other) for other in RATIOS),
-            ]
-        )
+        for index, (label, figure) in enumerate(_figures(case)):
+            values = {target: figure(result) for target, result in case["results"].items()}
+            lines.append(
+                [
+                    "" if index else case["case"],
+                    "" if index else case["loop"],
+                    label,
+                    *(_number(values.get(target)) for target in targets),
+                    *(_ratio(values, other) for other in RATIOS),
+                ]
+            )
     widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
     return "\n".join(
         "  ".join(

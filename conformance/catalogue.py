@@ -1,4 +1,5 @@
-"""Loader for catalogue.toml: features, declared differences and unsupported API names."""
+"""Loader for catalogue.toml: features, declared differences, unsupported API names and the
+reference code the suite doesn't compare."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 import tomllib
 from typing import Any, Literal
 
-__all__ = ["Api", "Catalogue", "Difference", "Feature", "load"]
+__all__ = ["Api", "Catalogue", "Difference", "Feature", "Uncompared", "load"]
 
 PATH = pathlib.Path(__file__).with_name("catalogue.toml")
 SEED = pathlib.Path(__file__).with_name("seed.txt")
@@ -91,12 +92,26 @@ class Api:
 
 
 @dataclasses.dataclass(frozen=True)
+class Uncompared:
+    """Reference functions the differential suite deliberately never runs, and why.
+
+    ``functions`` are qualified names (``Class.method``) in ``module``, one of the reference
+    modules whose coverage is measured; their whole definition counts as declared.
+    """
+
+    module: str
+    functions: tuple[str, ...]
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Catalogue:
     """Everything the suite and the report need to explain differences."""
 
     features: tuple[Feature, ...]
     differences: tuple[Difference, ...]
     apis: tuple[Api, ...]
+    uncompared: tuple[Uncompared, ...] = ()
 
     def feature(self, feature_id: str) -> Feature:
         """The feature with this id."""
@@ -149,6 +164,7 @@ def load(path: pathlib.Path = PATH) -> Catalogue:
         features=tuple(Feature(**_tuples(entry)) for entry in raw.get("feature", [])),
         differences=tuple(Difference(**_tuples(entry)) for entry in raw.get("difference", [])),
         apis=tuple(Api(**entry) for entry in raw.get("api", [])),
+        uncompared=tuple(Uncompared(**_tuples(entry)) for entry in raw.get("uncompared", [])),
     )
 
 

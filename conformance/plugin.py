@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from . import catalogue, trace
+from . import catalogue, refcoverage, trace
 from .scenario import SCENARIOS, Scenario, run
 from .targets import REFERENCE, Target, registry
 
@@ -38,6 +38,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         metavar="ROOT",
         help="extra peer module root exposing the websockets asyncio API (repeatable)",
+    )
+    group.addoption(
+        "--reference-coverage",
+        action="store_true",
+        default=False,
+        help="measure branch coverage of the reference while scenarios compare against it, "
+        f"check it against {refcoverage.BUDGET.name} and write {refcoverage.RESULTS.name}",
     )
 
 
@@ -73,6 +80,13 @@ class Conformance:
         self.references: dict[str, tuple[Any, str | None, float]] = {}
         self.results: dict[str, list[dict[str, Any]]] = {}
         self.started = datetime.datetime.now(datetime.UTC)
+        self.measurement: refcoverage.Measurement | None = None
+        if config.getoption("--reference-coverage"):
+            try:
+                self.measurement = refcoverage.Measurement()
+                self.measurement.import_reference()
+            except RuntimeError as exc:
+                raise pytest.UsageError(f"--reference-coverage: {exc}") from exc
 
     def runs(self, case: Scenario) -> Iterator[Run]:
         """The baseline, then each other target alone, as client and as server."""
@@ -116,6 +130,14 @@ class Conformance:
         return entry
 
     async def execute(self, item: Run) -> None:
+        """Run one pairing, measuring the reference's coverage meanwhile if asked to."""
+        if self.measurement is None:
+            await self.compare(item)
+            return
+        with self.measurement.run(item.scenario.id):
+            await self.compare(item)
+
+    async def compare(self, item: Run) -> None:
         """Run one pairing, record its outcome, fail if the subject differs."""
         case = item.scenario
         if not item.target.available:
@@ -176,6 +198,22 @@ class Conformance:
                     counts[entry["target"]][entry["status"]] += 1
         return counts
 
+    def write_reference_coverage(self) -> pathlib.Path:
+        """Write the reference coverage measured so far; return the file's path."""
+        assert self.measurement is not None, "--reference-coverage is off"
+        document = self.measurement.document(
+            self.reference.version or "unknown",
+            self.catalogue.uncompared,
+            started=self.started.isoformat(),
+            finished=datetime.datetime.now(datetime.UTC).isoformat(),
+            targets=[target.name for target in self.targets],
+            planned_runs=sum(1 for case in SCENARIOS.values() for _ in self.runs(case)),
+        )
+        refcoverage.RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(document, separators=(",", ":"))
+        refcoverage.RESULTS.write_text(text, encoding="utf-8")
+        return refcoverage.RESULTS
+
     def document(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
@@ -224,7 +262,24 @@ STATE = pytest.StashKey[Conformance]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "reference_coverage: checks the reference coverage measured in the session; "
+        "deselected without --reference-coverage, run after every other test with it",
+    )
     config.stash[STATE] = Conformance(config)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    checks = [item for item in items if item.get_closest_marker("reference_coverage")]
+    if not checks:
+        return
+    others = [item for item in items if item not in checks]
+    if config.getoption("--reference-coverage"):
+        items[:] = others + checks
+    else:
+        config.hook.pytest_deselected(items=checks)
+        items[:] = others
 
 
 def state(config: pytest.Config) -> Conformance:
@@ -236,6 +291,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     conformance = session.config.stash.get(STATE, None)
     if conformance is None or not conformance.results:
         return
+    if conformance.measurement is not None and conformance.measurement.runs:
+        conformance.write_reference_coverage()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(conformance.document(), indent=2) + "\n")
 
@@ -255,3 +312,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         note = "" if target.available else f"  unavailable: {target.error}"
         write(f"{target.name:<24}{target.role:<10}{counts}{note}")
     write(f"results: {RESULTS}")
+    if conformance.measurement is not None and conformance.measurement.runs:
+        totals = json.loads(refcoverage.RESULTS.read_text(encoding="utf-8"))["totals"]
+        write(
+            f"reference coverage: {totals['percent_statements']}% of statements, "
+            f"{totals['percent_branches']}% of branches: {refcoverage.RESULTS}"
+        )

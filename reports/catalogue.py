@@ -1,4 +1,5 @@
-"""Read the conformance catalogue: features, declared differences, unsupported API names."""
+"""Read the conformance catalogue: features, declared differences, unsupported API names and
+uncompared reference code."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ __all__ = ["DEFAULT", "read_catalogue"]
 
 DEFAULT = pathlib.Path(__file__).resolve().parent.parent / "conformance" / "catalogue.toml"
 
-_SECTIONS = {"feature": "features", "difference": "differences", "api": "apis"}
+_SECTIONS = {
+    "feature": "features",
+    "difference": "differences",
+    "api": "apis",
+    "uncompared": "uncompared",
+}
 
 
 def read_catalogue(path: pathlib.Path) -> tuple[dict[str, list[dict[str, Any]]] | None, str | None]:

@@ -17,6 +17,7 @@ INPUTS: dict[str, tuple[str, str]] = {
     "hypothesis": ("results/hypothesis.json", "compat-hypothesis/1"),
     "bench": ("results/bench.json", "compat-bench/1"),
     "reliability": ("results/reliability.json", "compat-reliability/1"),
+    "reference_coverage": ("results/reference-coverage.json", "compat-reference-coverage/1"),
 }
 
 

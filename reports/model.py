@@ -366,8 +366,22 @@ def speedup(value: float | None, base: float | None, higher_is_better: bool) -> 
     return value / base if higher_is_better else base / value
 
 
+#: Cost figures of a benchmark result, in the order the report shows them.
+BENCH_COSTS = ("cpu_us_per_msg", "cpu_ms_per_mib", "syscalls_per_msg", "peak_rss_mib")
+
+
+def bench_cost(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A result's cost figures: ``{figure: {side: {"median", "min", "max"}}}``."""
+    cost = result.get("cost") or {}
+    return {
+        figure: {side: pick(summary, "median", "min", "max") for side, summary in sides.items()}
+        for figure in BENCH_COSTS
+        if (sides := cost.get(figure))
+    }
+
+
 def build_bench(bench: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Benchmark medians with speedups versus websockets and raw picows."""
+    """Benchmark medians with speedups versus websockets and raw picows, and costs."""
     if bench is None:
         return None
     cases = []
@@ -375,6 +389,9 @@ def build_bench(bench: dict[str, Any] | None) -> dict[str, Any] | None:
         hib = bool(case.get("higher_is_better"))
         results = case.get("results") or {}
         medians = {target: r.get("median") for target, r in results.items()}
+        side = case.get("side") or "total"
+        costs = {target: bench_cost(r) for target, r in results.items()}
+        cpu = {t: c.get("cpu_us_per_msg", {}).get(side, {}).get("median") for t, c in costs.items()}
         cases.append(
             {
                 "case": case.get("case"),
@@ -382,6 +399,11 @@ def build_bench(bench: dict[str, Any] | None) -> dict[str, Any] | None:
                 "loop": case.get("loop"),
                 "unit": case.get("unit"),
                 "higher_is_better": hib,
+                "side": side,
+                "config": dict(case.get("config") or {}),
+                "negotiated": dict(case.get("negotiated") or {}),
+                "unavailable": dict(case.get("unavailable") or {}),
+                "cost_figures": [f for f in BENCH_COSTS if any(f in c for c in costs.values())],
                 "errors": dict(case.get("errors") or {}),
                 "results": {
                     target: {
@@ -395,6 +417,14 @@ def build_bench(bench: dict[str, Any] | None) -> dict[str, Any] | None:
                         "vs_picows": None
                         if target == RAW_PICOWS
                         else speedup(r.get("median"), medians.get(RAW_PICOWS), hib),
+                        "messages": ((r.get("cost") or {}).get("messages") or {}).get("median"),
+                        "cost": costs[target],
+                        "cpu_vs_websockets": None
+                        if target == REFERENCE
+                        else speedup(cpu[target], cpu.get(REFERENCE), False),
+                        "cpu_vs_picows": None
+                        if target == RAW_PICOWS
+                        else speedup(cpu[target], cpu.get(RAW_PICOWS), False),
                     }
                     for target, r in results.items()
                 },
@@ -404,6 +434,7 @@ def build_bench(bench: dict[str, Any] | None) -> dict[str, Any] | None:
         "machine": bench.get("machine") or {},
         "rounds": bench.get("rounds"),
         "settings": bench.get("settings") or {},
+        "meters": bench.get("meters") or {},
         "unavailable": bench.get("unavailable") or {},
         "cases": cases,
     }
@@ -443,6 +474,81 @@ def build_reliability(reliability: dict[str, Any] | None) -> dict[str, Any] | No
     return {"variant": reliability.get("variant"), "targets": targets}
 
 
+#: Figures of ``reference-coverage.json`` totals.
+COVERAGE_TOTALS = (
+    "statements",
+    "missing_lines",
+    "branches",
+    "missing_branches",
+    "undeclared_lines",
+    "undeclared_branches",
+    "percent_statements",
+    "percent_branches",
+    "percent",
+)
+
+
+def uncovered_ranges(module: dict[str, Any]) -> list[dict[str, Any]]:
+    """Runs of consecutive uncovered statements, split where the declared ones start or stop."""
+    missing = set(module.get("missing_lines") or [])
+    declared = set(module.get("uncompared_lines") or [])
+    url = module.get("url")
+    ranges: list[dict[str, Any]] = []
+    previous = False
+    for line in sorted(missing | set(module.get("executed_lines") or [])):
+        run = line in missing
+        if run and previous and ranges[-1]["declared"] == (line in declared):
+            ranges[-1]["last"] = line
+        elif run:
+            ranges.append({"first": line, "last": line, "declared": line in declared})
+        previous = run
+    for entry in ranges:
+        first, last = entry["first"], entry["last"]
+        anchor = f"#L{first}" if first == last else f"#L{first}-L{last}"
+        entry["url"] = f"{url}{anchor}" if url else None
+    return ranges
+
+
+def build_reference_coverage(
+    coverage: dict[str, Any] | None, catalogue: dict[str, list[dict[str, Any]]] | None
+) -> dict[str, Any] | None:
+    """Reference coverage per module, with links to the uncovered lines of the released source."""
+    if coverage is None:
+        return None
+    modules = []
+    for module in coverage.get("modules") or []:
+        url = module.get("url")
+        declared = {tuple(branch) for branch in module.get("uncompared_branches") or []}
+        figures = ("statements", "branches", "percent_statements", "percent_branches")
+        modules.append(
+            {
+                **pick(module, "module", "path", "url", *figures),
+                **pick(module, "undeclared_lines", "undeclared_branches"),
+                "missing_lines": len(module.get("missing_lines") or []),
+                "missing_branches": len(module.get("missing_branches") or []),
+                "ranges": uncovered_ranges(module),
+                "branches_missed": [
+                    {
+                        "from": start,
+                        "to": end,
+                        "declared": (start, end) in declared,
+                        "url": f"{url}#L{start}" if url else None,
+                    }
+                    for start, end in module.get("missing_branches") or []
+                ],
+            }
+        )
+    return {
+        **pick(coverage, "websockets", "coverage", "runs", "planned_runs", "started", "finished"),
+        "scenarios": len(coverage.get("scenarios") or []),
+        "totals": pick(coverage.get("totals") or {}, *COVERAGE_TOTALS),
+        "modules": modules,
+        "uncompared": None
+        if catalogue is None
+        else [pick(entry, "module", "functions", "reason") for entry in catalogue["uncompared"]],
+    }
+
+
 def build(
     inputs: dict[str, Input],
     catalogue: dict[str, list[dict[str, Any]]] | None,
@@ -477,4 +583,5 @@ def build(
         "hypothesis": build_hypothesis(data["hypothesis"]),
         "bench": build_bench(data["bench"]),
         "reliability": build_reliability(data["reliability"]),
+        "reference_coverage": build_reference_coverage(data["reference_coverage"], catalogue),
     }

@@ -36,9 +36,12 @@ def environment() -> jinja2.Environment:
     env.filters["seconds"] = lambda value: DASH if value is None else f"{value:.2f} s"
     env.filters["ratio"] = lambda value: DASH if value is None else f"{value:.2f}\u00d7"
     env.filters["number"] = lambda value: DASH if value is None else charts.number(value)
+    env.filters["percent"] = lambda value: DASH if value is None else f"{value:.2f}%"
+    env.filters["count"] = lambda value: DASH if value is None else str(value)
     env.globals.update(
         stacked_bar=charts.stacked_bar,
         bench_chart=charts.bench_chart,
+        cost_chart=charts.cost_chart,
         statuses=STATUSES,
     )
     return env

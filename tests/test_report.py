@@ -35,7 +35,14 @@ feature = "close"
 name = "websockets.asyncio.router.route"
 status = "raises"
 feature = "router"
+
+[[uncompared]]
+module = "websockets.protocol"
+functions = ["Protocol.legacy"]
+reason = "fixture: deprecated alias"
 """
+
+SOURCE = "https://github.com/python-websockets/websockets/blob/17.4/src/websockets/"
 
 TARGETS = [
     {"name": "websockets", "root": "websockets", "role": "reference", "version": "17.4"},
@@ -321,6 +328,69 @@ def write_fixtures(root: pathlib.Path) -> pathlib.Path:
             },
         },
     )
+    write_json(
+        root / "results" / "reference-coverage.json",
+        {
+            "schema": "compat-reference-coverage/1",
+            "started": "2026-01-02T03:04:05+00:00",
+            "finished": "2026-01-02T03:05:06+00:00",
+            "targets": ["websockets", "compat", "picows.websockets"],
+            "planned_runs": 12,
+            "websockets": "17.4",
+            "coverage": "7.6.0",
+            "runs": 12,
+            "scenarios": ["close.normal", "send.text"],
+            "modules": [
+                {
+                    "module": "websockets.protocol",
+                    "path": "protocol.py",
+                    "url": SOURCE + "protocol.py",
+                    "statements": 12,
+                    "executed_lines": [1, 2, 3, 5, 8, 9, 10],
+                    "missing_lines": [4, 6, 7, 11, 12],
+                    "branches": 8,
+                    "missing_branches": [[3, 4], [9, -8], [11, 12]],
+                    "percent_statements": 58.33,
+                    "percent_branches": 62.5,
+                    "percent": 60.0,
+                    "uncompared_lines": [11, 12],
+                    "uncompared_branches": [[11, 12]],
+                    "undeclared_lines": 3,
+                    "undeclared_branches": 2,
+                    "exercised_by": {"2": [0, 1], "3": [1]},
+                },
+                {
+                    "module": "websockets.uri",
+                    "path": "uri.py",
+                    "url": SOURCE + "uri.py",
+                    "statements": 4,
+                    "executed_lines": [1, 2, 3, 4],
+                    "missing_lines": [],
+                    "branches": 0,
+                    "missing_branches": [],
+                    "percent_statements": 100.0,
+                    "percent_branches": 100.0,
+                    "percent": 100.0,
+                    "uncompared_lines": [],
+                    "uncompared_branches": [],
+                    "undeclared_lines": 0,
+                    "undeclared_branches": 0,
+                    "exercised_by": {"1": [0]},
+                },
+            ],
+            "totals": {
+                "statements": 16,
+                "missing_lines": 5,
+                "branches": 8,
+                "missing_branches": 3,
+                "undeclared_lines": 3,
+                "undeclared_branches": 2,
+                "percent_statements": 68.75,
+                "percent_branches": 62.5,
+                "percent": 66.67,
+            },
+        },
+    )
     return catalogue
 
 
@@ -432,11 +502,50 @@ def test_autobahn_cells_link_case_reports(tmp_path: pathlib.Path) -> None:
     assert "Run broken:</strong> no report: index.json missing" in html
 
 
+def test_reference_coverage_links_uncovered_lines(tmp_path: pathlib.Path) -> None:
+    html, data = rendered(tmp_path)
+    coverage = data["reference_coverage"]
+    assert coverage["scenarios"] == 2 and coverage["runs"] == 12
+    protocol, uri = coverage["modules"]
+    assert (protocol["missing_lines"], protocol["missing_branches"]) == (5, 3)
+    assert [(r["first"], r["last"], r["declared"]) for r in protocol["ranges"]] == [
+        (4, 4, False),
+        (6, 7, False),
+        (11, 12, True),
+    ]
+    assert protocol["ranges"][1]["url"] == SOURCE + "protocol.py#L6-L7"
+    assert [b["declared"] for b in protocol["branches_missed"]] == [False, False, True]
+    assert uri["ranges"] == [] and uri["branches_missed"] == []
+    assert coverage["uncompared"] == [
+        {
+            "module": "websockets.protocol",
+            "functions": ["Protocol.legacy"],
+            "reason": "fixture: deprecated alias",
+        }
+    ]
+    for text in [
+        "Totals: 68.75% of 16 statements",
+        "12 of 12 planned runs, 2 scenarios",
+        f'<a href="{SOURCE}protocol.py#L4">4</a>',
+        f'<a href="{SOURCE}protocol.py#L6-L7">6\u20137</a>',
+        f'<a href="{SOURCE}protocol.py#L11-L12" class="decl" title="declared uncompared">',
+        f'<a href="{SOURCE}protocol.py#L9">9\u2192exit</a>',
+        ">58.33%<",
+        ">3 / 2<",
+        "3 ranges, 3 branches",
+        "fixture: deprecated alias",
+    ]:
+        assert text in html, text
+
+
 def test_no_external_resources(tmp_path: pathlib.Path) -> None:
     html, _ = rendered(tmp_path)
-    links = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", html)
+    assert not re.findall(r"""src\s*=\s*["'](?:https?:)?//""", html)
+    links = re.findall(r"""href\s*=\s*["']([^"']*)["']""", html)
     assert links
-    assert not [link for link in links if re.match(r"(?i)(https?:)?//", link)]
+    # Only anchors to the released reference source, which nothing loads, leave the page.
+    external = [link for link in links if re.match(r"(?i)(https?:)?//", link)]
+    assert external and all(link.startswith(SOURCE) for link in external)
     assert "<link" not in html
     assert not re.search(r"<script[^>]+src", html)
 
@@ -462,6 +571,7 @@ def test_json_schema(tmp_path: pathlib.Path) -> None:
         "hypothesis",
         "bench",
         "reliability",
+        "reference_coverage",
     }
     assert all(i["present"] for i in data["inputs"].values())
 
@@ -469,7 +579,7 @@ def test_json_schema(tmp_path: pathlib.Path) -> None:
 def test_missing_results_say_not_run(tmp_path: pathlib.Path) -> None:
     html = render(tmp_path / "empty", tmp_path / "out", tmp_path / "none.toml").read_text()
     data = json.loads((tmp_path / "out" / "compatibility.json").read_text())
-    assert html.count("Not run.") == 9  # every section
+    assert html.count("Not run.") == 10  # every section
     assert "Catalogue unavailable: none.toml not found" in html
     assert data["headline"] == [] and data["scenarios"] == []
     assert data["bench"] is None and data["autobahn"] is None
@@ -511,6 +621,10 @@ def test_sparse_results_render(tmp_path: pathlib.Path) -> None:
         "results/reliability.json": {
             "schema": "compat-reliability/1",
             "targets": {"compat": {"faults": [{"name": "f"}]}},
+        },
+        "results/reference-coverage.json": {
+            "schema": "compat-reference-coverage/1",
+            "modules": [{"module": "websockets.uri", "missing_lines": [3]}],
         },
     }
     for path, data in sparse.items():

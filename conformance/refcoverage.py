@@ -1,0 +1,360 @@
+"""Branch coverage of the reference's own code while the suite compares targets against it.
+
+It tells which parts of websockets the differential suite runs, and so which it never compares;
+``[[uncompared]]`` catalogue entries declare the parts left out on purpose, and a committed budget
+bounds the rest per module.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import dataclasses
+import importlib
+import importlib.util
+import json
+import pathlib
+import sys
+import tempfile
+import tomllib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import coverage
+
+from .catalogue import Uncompared
+
+__all__ = [
+    "BUDGET",
+    "MODULES",
+    "RESULTS",
+    "SCHEMA",
+    "Budget",
+    "Measurement",
+    "budget_problems",
+    "declaration_problems",
+    "definitions",
+    "load_budget",
+    "reference_source",
+]
+
+SCHEMA = "compat-reference-coverage/1"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "reports" / "out" / "results" / "reference-coverage.json"
+BUDGET = pathlib.Path(__file__).with_name("reference-coverage-budget.toml")
+PACKAGE = "websockets"
+SOURCE = "https://github.com/python-websockets/websockets/blob/{version}/src/websockets/{path}"
+#: Dynamic context of the reference's import: module-level statements run there.
+IMPORT = "import"
+
+#: Reference modules whose API compat mirrors, with their paths in the package.
+MODULES = {
+    "websockets.asyncio.client": "asyncio/client.py",
+    "websockets.asyncio.server": "asyncio/server.py",
+    "websockets.asyncio.connection": "asyncio/connection.py",
+    "websockets.asyncio.messages": "asyncio/messages.py",
+    "websockets.protocol": "protocol.py",
+    "websockets.client": "client.py",
+    "websockets.server": "server.py",
+    "websockets.frames": "frames.py",
+    "websockets.http11": "http11.py",
+    "websockets.headers": "headers.py",
+    "websockets.uri": "uri.py",
+    "websockets.proxy": "proxy.py",
+    "websockets.datastructures": "datastructures.py",
+    "websockets.exceptions": "exceptions.py",
+    "websockets.extensions.base": "extensions/base.py",
+    "websockets.extensions.permessage_deflate": "extensions/permessage_deflate.py",
+}
+
+#: How far below its budget a module may measure before the budget must be lowered: room for
+#: branches that depend on event loop timing.
+SLACK = 3
+
+
+def reference_root() -> pathlib.Path:
+    """The installed reference package's folder, found without importing it."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"{PACKAGE} is not installed")
+    return pathlib.Path(spec.origin).resolve().parent
+
+
+def reference_source(module: str) -> str:
+    """Source of one of :data:`MODULES` as installed."""
+    return (reference_root() / MODULES[module]).read_text(encoding="utf-8")
+
+
+class Measurement:
+    """Branch coverage of :data:`MODULES`, under one dynamic context per scenario.
+
+    Nothing is measured outside :meth:`run` and the reference's import, so setup, teardown and
+    reporting never count.
+    """
+
+    def __init__(self) -> None:
+        self.root = reference_root()
+        self.files = {name: self.root / path for name, path in MODULES.items()}
+        self.coverage = coverage.Coverage(
+            data_file=None,
+            branch=True,
+            config_file=False,
+            include=[str(path) for path in self.files.values()],
+        )
+        self.runs = 0
+
+    @contextlib.contextmanager
+    def _measuring(self, context: str) -> Iterator[None]:
+        self.coverage.start()
+        self.coverage.switch_context(context)
+        try:
+            yield
+        finally:
+            self.coverage.stop()
+
+    def import_reference(self) -> None:
+        """Import the modules while measuring, so that their definitions count as run."""
+        early = sorted(name for name in MODULES if name in sys.modules)
+        if early:
+            raise RuntimeError(f"imported before measurement could start: {', '.join(early)}")
+        with self._measuring(IMPORT):
+            for name in MODULES:
+                importlib.import_module(name)
+
+    @contextlib.contextmanager
+    def run(self, scenario: str) -> Iterator[None]:
+        """Measure one run of ``scenario`` comparing a target with the reference."""
+        self.runs += 1
+        with self._measuring(scenario):
+            yield
+
+    def report(self) -> dict[str, dict[str, Any]]:
+        """coverage.py's JSON report of each module, with the contexts of each line."""
+        with tempfile.TemporaryDirectory() as folder:
+            output = pathlib.Path(folder) / "coverage.json"
+            self.coverage.json_report(
+                morfs=[str(path) for path in self.files.values()],
+                outfile=str(output),
+                show_contexts=True,
+            )
+            files = json.loads(output.read_text(encoding="utf-8"))["files"]
+        by_path = {pathlib.Path(name).resolve(): data for name, data in files.items()}
+        return {name: by_path[path] for name, path in self.files.items() if path in by_path}
+
+    def document(
+        self,
+        version: str,
+        uncompared: Iterable[Uncompared],
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """The results file: per-module figures, declared parts told apart, and ``fields``."""
+        regions = declared_regions(uncompared)
+        report = self.report()
+        scenarios = sorted(
+            {
+                context
+                for data in report.values()
+                for contexts in data.get("contexts", {}).values()
+                for context in contexts
+            }
+            - {IMPORT}
+        )
+        index = {scenario: number for number, scenario in enumerate(scenarios)}
+        modules = [
+            module_figures(name, data, version, regions.get(name, []), index)
+            for name, data in report.items()
+        ]
+        return {
+            "schema": SCHEMA,
+            **fields,
+            "websockets": version,
+            "coverage": coverage.__version__,
+            "runs": self.runs,
+            "scenarios": scenarios,
+            "modules": modules,
+            "totals": totals(modules),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Region:
+    """Lines of a declared uncompared definition."""
+
+    first: int
+    last: int
+
+    def __contains__(self, line: object) -> bool:
+        return isinstance(line, int) and self.first <= line <= self.last
+
+
+def definitions(source: str) -> dict[str, Region]:
+    """Line span of every function and class, decorators included, by qualified name.
+
+    Nested definitions are named ``outer.inner``; a property's getter and setter share a span.
+    """
+    spans: dict[str, Region] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = prefix + child.name
+                first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                last = child.end_lineno or child.lineno
+                if name in spans:
+                    first, last = min(first, spans[name].first), max(last, spans[name].last)
+                spans[name] = Region(first, last)
+                visit(child, name + ".")
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(source), "")
+    return spans
+
+
+def declared_regions(uncompared: Iterable[Uncompared]) -> dict[str, list[Region]]:
+    """Spans of the declared uncompared definitions found in the reference, by module."""
+    regions: dict[str, list[Region]] = {}
+    for entry in uncompared:
+        if entry.module not in MODULES:
+            continue
+        spans = definitions(reference_source(entry.module))
+        regions.setdefault(entry.module, []).extend(
+            spans[name] for name in entry.functions if name in spans
+        )
+    return regions
+
+
+def declaration_problems(document: dict[str, Any], uncompared: Iterable[Uncompared]) -> list[str]:
+    """Declared uncompared definitions that scenarios ran all the same."""
+    modules = {module["module"]: module for module in document["modules"]}
+    problems = []
+    for entry in uncompared:
+        if entry.module not in modules:
+            continue
+        exercised = modules[entry.module]["exercised_by"]
+        spans = definitions(reference_source(entry.module))
+        for name in entry.functions:
+            region = spans.get(name)
+            runners = {
+                document["scenarios"][number]
+                for line, numbers in exercised.items()
+                if region is not None and int(line) in region
+                for number in numbers
+            }
+            if runners:
+                problems.append(
+                    f"{entry.module}: {name} is declared uncompared but ran in "
+                    f"{', '.join(sorted(runners)[:3])}{' and more' if len(runners) > 3 else ''}"
+                )
+    return problems
+
+
+def percent(missing: int, total: int) -> float:
+    """Share of ``total`` run, in percent; 100 when there is nothing to run."""
+    return round(100 * (total - missing) / total, 2) if total else 100.0
+
+
+def module_figures(
+    name: str,
+    data: dict[str, Any],
+    version: str,
+    regions: list[Region],
+    index: dict[str, int],
+) -> dict[str, Any]:
+    """One module's entry of the results file; ``index`` numbers the scenario ids."""
+    summary = data["summary"]
+    missing_lines = sorted(data["missing_lines"])
+    missing_branches = sorted(data.get("missing_branches", []))
+    lines = [n for n in missing_lines if any(n in r for r in regions)]
+    branches = [b for b in missing_branches if any(b[0] in r for r in regions)]
+    statements = summary["num_statements"]
+    branch_count = summary.get("num_branches", 0)
+    exercised = {
+        line: sorted(index[context] for context in contexts if context in index)
+        for line, contexts in sorted(data.get("contexts", {}).items(), key=lambda i: int(i[0]))
+    }
+    return {
+        "module": name,
+        "path": MODULES[name],
+        "url": SOURCE.format(version=version, path=MODULES[name]),
+        "statements": statements,
+        "executed_lines": sorted(data["executed_lines"]),
+        "missing_lines": missing_lines,
+        "branches": branch_count,
+        "missing_branches": missing_branches,
+        "percent_statements": percent(len(missing_lines), statements),
+        "percent_branches": percent(len(missing_branches), branch_count),
+        "percent": round(summary["percent_covered"], 2),
+        "uncompared_lines": lines,
+        "uncompared_branches": branches,
+        "undeclared_lines": len(missing_lines) - len(lines),
+        "undeclared_branches": len(missing_branches) - len(branches),
+        "exercised_by": {line: ids for line, ids in exercised.items() if ids},
+    }
+
+
+def totals(modules: list[dict[str, Any]]) -> dict[str, Any]:
+    """Figures summed over the modules."""
+    counts = {
+        key: sum(len(m[key]) if isinstance(m[key], list) else m[key] for m in modules)
+        for key in (
+            "statements",
+            "missing_lines",
+            "branches",
+            "missing_branches",
+            "undeclared_lines",
+            "undeclared_branches",
+        )
+    }
+    return {
+        **counts,
+        "percent_statements": percent(counts["missing_lines"], counts["statements"]),
+        "percent_branches": percent(counts["missing_branches"], counts["branches"]),
+        "percent": percent(
+            counts["missing_lines"] + counts["missing_branches"],
+            counts["statements"] + counts["branches"],
+        ),
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """Uncovered, undeclared reference lines and branches allowed per module."""
+
+    websockets: str
+    modules: dict[str, dict[str, int]]
+
+
+def load_budget(path: pathlib.Path = BUDGET) -> Budget:
+    """Parse the committed budget."""
+    with path.open("rb") as file:
+        raw = tomllib.load(file)
+    return Budget(str(raw["websockets"]), dict(raw["modules"]))
+
+
+def budget_problems(document: dict[str, Any], budget: Budget) -> list[str]:
+    """Why a measurement breaks its budget: above it, or so far below that it must be lowered."""
+    if document.get("websockets") != budget.websockets:
+        return [
+            f"budget set for websockets {budget.websockets}, measured {document.get('websockets')}:"
+            " line numbers moved; set the budget again from a measured run"
+        ]
+    problems = []
+    measured = {module["module"]: module for module in document["modules"]}
+    for name in sorted(set(MODULES) - set(measured)):
+        problems.append(f"{name}: not measured")
+    for name, module in sorted(measured.items()):
+        allowed = budget.modules.get(name, {})
+        for kind in ("lines", "branches"):
+            value, limit = module[f"undeclared_{kind}"], allowed.get(kind, 0)
+            if value > limit:
+                problems.append(
+                    f"{name}: {value} uncovered {kind} neither run nor declared uncompared, "
+                    f"budget {limit}: add scenarios or declare them in [[uncompared]]"
+                )
+            elif value < limit - SLACK:
+                problems.append(
+                    f"{name}: {value} uncovered {kind}, budget {limit}: "
+                    f"lower the budget to {value} in {BUDGET.name}"
+                )
+    return problems

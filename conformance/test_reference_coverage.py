@@ -1,0 +1,117 @@
+"""Reference coverage: declarations of uncompared code are true, and the rest stays in budget."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from . import scenarios
+from .catalogue import load
+from .plugin import state
+from .refcoverage import (
+    MODULES,
+    SLACK,
+    Budget,
+    budget_problems,
+    declaration_problems,
+    definitions,
+    load_budget,
+    reference_source,
+)
+from .targets import registry
+
+scenarios.load_all()
+
+
+def test_uncompared_entries_name_reference_definitions() -> None:
+    entries = load().uncompared
+    assert entries
+    for entry in entries:
+        assert entry.module in MODULES, entry.module
+        assert entry.functions and entry.reason.strip(), entry.module
+        known = definitions(reference_source(entry.module))
+        for name in entry.functions:
+            assert name in known, f"{entry.module}: no definition {name}"
+
+
+def test_budget_names_measured_modules() -> None:
+    budget = load_budget()
+    assert set(budget.modules) <= set(MODULES)
+    for name, allowed in budget.modules.items():
+        assert set(allowed) <= {"lines", "branches"}, name
+        assert all(isinstance(n, int) and n >= 0 for n in allowed.values()), name
+
+
+def test_definitions_span_decorators_properties_and_nesting() -> None:
+    source = (
+        "class A:\n"  # 1
+        "    @property\n"  # 2
+        "    def x(self):\n"  # 3
+        "        return 1\n"  # 4
+        "    @x.setter\n"  # 5
+        "    def x(self, value):\n"  # 6
+        "        def inner():\n"  # 7
+        "            pass\n"  # 8
+        "if True:\n"  # 9
+        "    async def f():\n"  # 10
+        "        pass\n"  # 11
+    )
+    spans = {name: (r.first, r.last) for name, r in definitions(source).items()}
+    assert spans == {"A": (1, 8), "A.x": (2, 8), "A.x.inner": (7, 8), "f": (10, 11)}
+
+
+def measured(lines: int, branches: int, version: str = "17.4") -> dict[str, Any]:
+    """A results document where every module has these undeclared counts."""
+    return {
+        "websockets": version,
+        "modules": [
+            {"module": name, "undeclared_lines": lines, "undeclared_branches": branches}
+            for name in MODULES
+        ],
+    }
+
+
+def test_budget_ratchets() -> None:
+    budget = Budget("17.4", {name: {"lines": 10, "branches": 10} for name in MODULES})
+    assert budget_problems(measured(10, 10), budget) == []
+    assert budget_problems(measured(10 - SLACK, 10), budget) == []
+    over = budget_problems(measured(11, 10), budget)
+    assert len(over) == len(MODULES) and "11 uncovered lines" in over[0]
+    under = budget_problems(measured(10, 9 - SLACK), budget)
+    assert len(under) == len(MODULES)
+    assert f"lower the budget to {9 - SLACK}" in under[0]
+    assert "line numbers moved" in budget_problems(measured(10, 10, "18.0"), budget)[0]
+
+
+def test_run_declared_code_is_a_problem() -> None:
+    entries = [entry for entry in load().uncompared if entry.module == "websockets.client"]
+    assert entries
+    region = definitions(reference_source("websockets.client"))[entries[0].functions[0]]
+    document = {
+        "scenarios": ["close.normal"],
+        "modules": [{"module": "websockets.client", "exercised_by": {str(region.last): [0]}}],
+    }
+    problems = declaration_problems(document, entries)
+    assert problems and "close.normal" in problems[0]
+    assert declaration_problems({**document, "modules": []}, entries) == []
+
+
+@pytest.mark.reference_coverage
+def test_measured_reference_coverage_within_budget(request: pytest.FixtureRequest) -> None:
+    """The coverage measured in this session, written to its results file, is within budget."""
+    conformance = state(request.config)
+    assert conformance.measurement is not None
+    assert conformance.measurement.runs, "no scenario ran in this session: run pytest conformance"
+    path = conformance.write_reference_coverage()
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["runs"] == document["planned_runs"], (
+        f"{document['runs']} of {document['planned_runs']} runs measured: "
+        "the budget applies to every scenario on every target"
+    )
+    missing = {target.name for target in registry()} - set(document["targets"])
+    assert not missing, f"targets not run: {', '.join(sorted(missing))}"
+    problems = budget_problems(document, load_budget())
+    problems += declaration_problems(document, load().uncompared)
+    assert not problems, "\n".join(problems)
