@@ -26,16 +26,26 @@ from .exceptions import (
     InvalidUpgrade,
     NegotiationError,
 )
-from .extensions.permessage_deflate import PerMessageDeflate, client_accept, server_negotiate
-from .headers import parse_connection, parse_subprotocol, parse_upgrade
+from .extensions.base import ClientExtensionFactory, Extension, ServerExtensionFactory
+from .extensions.permessage_deflate import as_native
+from .headers import (
+    build_extension,
+    parse_connection,
+    parse_extension,
+    parse_subprotocol,
+    parse_upgrade,
+)
 from .http11 import Request, Response
-from .typing import Origin, Subprotocol
+from .typing import ExtensionHeader, Origin, Subprotocol
 
 __all__ = [
+    "accept_extensions",
     "accept_key",
     "check_request",
     "check_response",
     "debug_label",
+    "negotiate_extensions",
+    "offer_extensions",
     "reject",
     "switching_protocols",
 ]
@@ -87,14 +97,63 @@ def _single(headers: Headers, name: str) -> str:
         raise InvalidHeader(name, "multiple values") from None
 
 
+def _declines(exc: Exception) -> bool:
+    """
+    Whether a factory raised NegotiationError, refusing the parameters it was given.
+
+    Factories written for another implementation of this API raise that implementation's
+    NegotiationError, which means the same.
+    """
+    return any(cls.__name__ == "NegotiationError" for cls in type(exc).__mro__)
+
+
+def _parsed_extensions(headers: Headers) -> list[ExtensionHeader]:
+    """Every extension of every ``Sec-WebSocket-Extensions`` header, all parsed first."""
+    return _tokens(headers, "Sec-WebSocket-Extensions", parse_extension)
+
+
+def negotiate_extensions(
+    headers: Headers, factories: Sequence[ServerExtensionFactory] | None
+) -> tuple[str | None, list[Extension]]:
+    """
+    Answer the client's offers in its order: the first factory of the same name accepting an
+    offer answers it; offers that no factory accepts are declined.
+
+    Return the ``Sec-WebSocket-Extensions`` response header, if any, and the extensions.
+    """
+    if not factories or "Sec-WebSocket-Extensions" not in headers:
+        return None, []
+    answers: list[ExtensionHeader] = []
+    accepted: list[Extension] = []
+    for name, params in _parsed_extensions(headers):
+        for factory in factories:
+            if factory.name != name:
+                continue
+            try:
+                answer, extension = factory.process_request_params(params, accepted)
+            except Exception as exc:
+                if _declines(exc):
+                    continue
+                raise
+            answers.append((name, answer))
+            accepted.append(extension)
+            break
+    header = build_extension(answers) if answers else None
+    return header, [as_native(extension) for extension in accepted]
+
+
 def check_request(
     request: Request,
     *,
     origins: Sequence[Origin | re.Pattern[str] | None] | None,
     select_subprotocol: SelectSubprotocol,
-    compression: str | None,
-) -> tuple[str, str | None, Subprotocol | None, PerMessageDeflate | None]:
-    """Validate an upgrade request; return the key, extensions header, subprotocol and codec."""
+    extensions: Sequence[ServerExtensionFactory] | None,
+) -> tuple[str, str | None, Subprotocol | None, list[Extension]]:
+    """
+    Validate an upgrade request and negotiate extensions with the ``extensions`` factories.
+
+    Return the key, the extensions header, the subprotocol and the accepted extensions.
+    """
     if request.method != "GET":
         raise InvalidMethod(request.method)
     if request.protocol != "HTTP/1.1":
@@ -125,11 +184,10 @@ def check_request(
                 break
         else:
             raise InvalidOrigin(origin)
-    negotiated = server_negotiate(headers.get_all("Sec-WebSocket-Extensions"), compression)
-    extensions_header, codec = negotiated if negotiated is not None else (None, None)
+    extensions_header, accepted = negotiate_extensions(headers, extensions)
     offered = _tokens(headers, "Sec-WebSocket-Protocol", parse_subprotocol)
     subprotocol = select_subprotocol(offered)
-    return key, extensions_header, subprotocol, codec
+    return key, extensions_header, subprotocol, accepted
 
 
 def default_select_subprotocol(
@@ -225,20 +283,54 @@ def server_error() -> Response:
     )
 
 
+def offer_extensions(factories: Sequence[ClientExtensionFactory] | None) -> str | None:
+    """The ``Sec-WebSocket-Extensions`` request header: each factory's offer, in order."""
+    if factories is None:
+        return None
+    return build_extension([(factory.name, factory.get_request_params()) for factory in factories])
+
+
+def accept_extensions(
+    headers: Headers, factories: Sequence[ClientExtensionFactory] | None
+) -> list[Extension]:
+    """
+    Configure the extensions the server accepted, in its order: the first factory of the same
+    name accepting the server's parameters configures each.
+
+    Raises:
+        NegotiationError: If no factory accepts one of them.
+    """
+    if "Sec-WebSocket-Extensions" not in headers:
+        return []
+    if factories is None:
+        raise NegotiationError("no extensions supported")
+    accepted: list[Extension] = []
+    for name, params in _parsed_extensions(headers):
+        for factory in factories:
+            if factory.name != name:
+                continue
+            try:
+                extension = factory.process_response_params(params, accepted)
+            except Exception as exc:
+                if _declines(exc):
+                    continue
+                raise
+            accepted.append(extension)
+            break
+        else:
+            raise NegotiationError(f"Unsupported extension: name = {name}, params = {params}")
+    return [as_native(extension) for extension in accepted]
+
+
 def check_response(
     response: Response,
     *,
     subprotocols: Sequence[Subprotocol] | None,
-    offered_extensions: bool,
-) -> tuple[Subprotocol | None, PerMessageDeflate | None]:
+    extensions: Sequence[ClientExtensionFactory] | None,
+) -> tuple[Subprotocol | None, list[Extension]]:
     """Validate the extensions and subprotocol a server accepted; return them."""
     headers = response.headers
-    extensions = headers.get_all("Sec-WebSocket-Extensions")
-    codec: PerMessageDeflate | None = None
-    if extensions:
-        if not offered_extensions:
-            raise NegotiationError("no extensions supported")
-        codec = client_accept(extensions, offered_extensions)
+    accepted = accept_extensions(headers, extensions)
     subprotocol: Subprotocol | None = None
     if "Sec-WebSocket-Protocol" in headers:
         if subprotocols is None:
@@ -249,7 +341,7 @@ def check_response(
         subprotocol = parsed[0]
         if subprotocol not in subprotocols:
             raise NegotiationError(f"unsupported subprotocol: {subprotocol}")
-    return subprotocol, codec
+    return subprotocol, accepted
 
 
 def check_upgrade(headers: Headers) -> None:

@@ -179,7 +179,7 @@ class RequestReader:
         return None
 
     def _header(self, line: bytes) -> None:
-        name, value = _header_line(line)
+        name, value = parse_header_line(line)
         self._headers.set_insecure(name, value)
         self._count += 1
         if self._count > MAX_NUM_HEADERS:
@@ -225,7 +225,7 @@ def _request_line(line: bytes) -> tuple[str, str, str]:
     return method.decode("ascii"), path.decode("ascii"), protocol.decode("ascii")
 
 
-def _header_line(line: bytes) -> tuple[str, str]:
+def parse_header_line(line: bytes) -> tuple[str, str]:
     """Name and value of a header line; the value is decoded as ISO-8859-1."""
     name, colon, value = line.partition(b":")
     if not colon:

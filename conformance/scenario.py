@@ -195,6 +195,22 @@ class Pair:
     def server_exc(self) -> types.ModuleType:
         return self._side(self.server_target, "server").exceptions
 
+    @property
+    def client_extensions(self) -> types.ModuleType:
+        return self._side(self.client_target, "client").extensions
+
+    @property
+    def server_extensions(self) -> types.ModuleType:
+        return self._side(self.server_target, "server").extensions
+
+    @property
+    def client_deflate(self) -> types.ModuleType:
+        return self._side(self.client_target, "client").permessage_deflate
+
+    @property
+    def server_deflate(self) -> types.ModuleType:
+        return self._side(self.server_target, "server").permessage_deflate
+
     async def catch(self, awaitable: Awaitable[object], timeout: float | None = None) -> Any:
         """Outcome of ``awaitable`` as trace data, bounded by ``timeout``."""
 

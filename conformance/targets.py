@@ -78,6 +78,14 @@ class Target:
         return self.module("exceptions")
 
     @property
+    def extensions(self) -> types.ModuleType:
+        return self.module("extensions.base")
+
+    @property
+    def permessage_deflate(self) -> types.ModuleType:
+        return self.module("extensions.permessage_deflate")
+
+    @property
     def version(self) -> str | None:
         """Version of the distribution providing the root, if known."""
         top = self.root.split(".")[0]

@@ -63,10 +63,11 @@ def test_differences_reference_known_features_and_scenarios() -> None:
 def test_unsupported_features_imply_differences_for_their_scenarios() -> None:
     catalogue = load()
     actual = {"exception": "UnsupportedFeature"}
-    assert catalogue.declared("compat", "any", "proxy-tls", actual) == "unsupported.proxy-tls"
-    assert catalogue.declared("compat", "any", "proxy-tls", {"exception": "ValueError"}) is None
+    seed = "distribution-surface"
+    assert catalogue.declared("compat", "any", seed, actual) == f"unsupported.{seed}"
+    assert catalogue.declared("compat", "any", seed, {"exception": "ValueError"}) is None
     assert catalogue.declared("compat", "any", None, actual) is None
-    assert catalogue.declared("websockets", "any", "proxy-tls", actual) is None
+    assert catalogue.declared("websockets", "any", seed, actual) is None
 
 
 def test_api_entries_name_seed_features() -> None:

@@ -55,18 +55,20 @@ def _wait_until_accepting(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def pproxy(schemes: str, auth: str | None = None) -> Iterator[int]:
+def pproxy(schemes: str, auth: str | None = None, certificate: str | None = None) -> Iterator[int]:
     """
     Run ``pproxy`` serving ``schemes`` (e.g. ``"http+socks4+socks5"``) and yield its port.
 
     With ``auth`` (``"user:pass"`` for HTTP and SOCKS5, a user id for SOCKS4), clients must
     authenticate on every connection: ``--auth=-1`` stops pproxy from trusting an address
-    that authenticated before.
+    that authenticated before. With ``"+ssl"`` in ``schemes``, pproxy speaks TLS with the key
+    and certificate chain of the PEM file ``certificate``.
     """
     port = free_port()
     listen = f"{schemes}://127.0.0.1:{port}" + (f"#{auth}" if auth else "")
+    tls = ["--ssl", certificate] if certificate else []
     process = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, "-l", listen, "--auth=-1"],
+        [sys.executable, "-c", LAUNCHER, "-l", listen, "--auth=-1", *tls],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -86,10 +88,11 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 
 
 @contextlib.asynccontextmanager
-async def tcp_server(handle: Handler) -> AsyncIterator[int]:
+async def tcp_server(handle: Handler, tls: ssl.SSLContext | None = None) -> AsyncIterator[int]:
     """
-    Serve ``handle`` on 127.0.0.1 and yield the port; each connection is closed when ``handle``
-    returns, fails, or after :data:`HANDLER_TIMEOUT`, and the ones still open at exit are closed.
+    Serve ``handle`` on 127.0.0.1, over TLS with a ``tls`` context, and yield the port; each
+    connection is closed when ``handle`` returns, fails, or after :data:`HANDLER_TIMEOUT`, and the
+    ones still open at exit are closed.
     """
     tasks: set[asyncio.Task[None]] = set()
 
@@ -106,7 +109,7 @@ async def tcp_server(handle: Handler) -> AsyncIterator[int]:
             writer.close()
             tasks.discard(task)
 
-    server = await asyncio.start_server(serve_one, "127.0.0.1", 0)
+    server = await asyncio.start_server(serve_one, "127.0.0.1", 0, ssl=tls)
     try:
         yield int(server.sockets[0].getsockname()[1])
     finally:
@@ -115,13 +118,6 @@ async def tcp_server(handle: Handler) -> AsyncIterator[int]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await server.wait_closed()
-
-
-async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Send back every byte received until the end of the stream."""
-    while data := await reader.read(4096):
-        writer.write(data)
-        await writer.drain()
 
 
 def http_proxy(reply: bytes, requests: list[bytes]) -> Handler:

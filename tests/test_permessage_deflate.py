@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect as websockets_connect
+from websockets.asyncio.server import serve as websockets_serve
 from websockets.client import ClientProtocol
 from websockets.datastructures import Headers
 from websockets.exceptions import PayloadTooBig as WebSocketsPayloadTooBig
@@ -19,13 +20,17 @@ from websockets.frames import Frame, Opcode
 from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
+from compat.asyncio.client import connect
+from compat.asyncio.server import serve
+from compat.datastructures import Headers as CompatHeaders
 from compat.exceptions import PayloadTooBig, ProtocolError
-from compat.extensions.permessage_deflate import (
-    PerMessageDeflate,
-    client_accept,
-    client_offer,
-    server_negotiate,
-)
+from compat.extensions import permessage_deflate as subject
+from compat.extensions.base import ClientExtensionFactory
+from compat.extensions.permessage_deflate import PerMessageDeflate
+from compat.frames import Frame as CompatFrame
+from compat.frames import Opcode as CompatOpcode
+from compat.handshake import accept_extensions, negotiate_extensions, offer_extensions
+from compat.typing import ExtensionName, ExtensionParameter
 from tests.differential import plain
 
 PMD = "permessage-deflate"
@@ -66,6 +71,33 @@ GARBAGE = [
     f"{PMD}; =10",
     f"{PMD} {PMD}",
     f"{PMD}; client_max_window_bits=1 0",
+]
+
+# Factory settings: every combination of flags and of no, low and high window limits.
+CLIENT_SETTINGS = [
+    {
+        "server_no_context_takeover": server_nct,
+        "client_no_context_takeover": client_nct,
+        "server_max_window_bits": server_bits,
+        "client_max_window_bits": client_bits,
+    }
+    for server_nct, client_nct in itertools.product([False, True], repeat=2)
+    for server_bits in (None, 8, 11)
+    for client_bits in (True, None, 9, 11)
+]
+SERVER_SETTINGS = [
+    {
+        "server_no_context_takeover": server_nct,
+        "client_no_context_takeover": client_nct,
+        "server_max_window_bits": server_bits,
+        "client_max_window_bits": client_bits,
+        "require_client_max_window_bits": require,
+    }
+    for server_nct, client_nct in itertools.product([False, True], repeat=2)
+    for server_bits in (None, 9, 11)
+    for client_bits in (None, 8, 11)
+    for require in (False, True)
+    if client_bits is not None or not require
 ]
 
 
@@ -118,8 +150,12 @@ def _answers() -> Iterator[list[str]]:
         yield [garbage]
 
 
-def _headers(values: Sequence[str]) -> Headers:
-    headers = Headers()
+OFFERS = list(_offers())
+ANSWERS = list(_answers())
+
+
+def _headers(values: Sequence[str], headers_class: Any = Headers) -> Any:
+    headers = headers_class()
     for value in values:
         headers["Sec-WebSocket-Extensions"] = value
     return headers
@@ -127,25 +163,7 @@ def _headers(values: Sequence[str]) -> Headers:
 
 def _codec(extension: Any) -> Any:
     """Reduce a negotiated extension, from either library, to comparable data."""
-    if extension is None:
-        return None
     return (extension.name, repr(extension), extension.compress_settings)
-
-
-def _reference_server(values: Sequence[str], compression: str | None) -> Any:
-    extensions = reference.enable_server_permessage_deflate(None) if compression else None
-    protocol = ServerProtocol(extensions=extensions)
-    header, accepted = protocol.process_extensions(_headers(values))
-    assert len(accepted) <= 1
-    return None if header is None else (header, _codec(accepted[0]))
-
-
-def _reference_client(values: Sequence[str], offered: bool) -> Any:
-    extensions = reference.enable_client_permessage_deflate(None) if offered else None
-    protocol = ClientProtocol(parse_uri("ws://127.0.0.1/"), extensions=extensions)
-    accepted = protocol.process_extensions(_headers(values))
-    assert len(accepted) <= 1
-    return _codec(accepted[0]) if accepted else None
 
 
 def _outcome(call: Callable[[], Any]) -> Any:
@@ -155,24 +173,165 @@ def _outcome(call: Callable[[], Any]) -> Any:
         return plain(exc)
 
 
+def _reference_server(values: Sequence[str], factories: Any) -> Any:
+    header, accepted = ServerProtocol(extensions=factories).process_extensions(_headers(values))
+    return header, [_codec(extension) for extension in accepted]
+
+
+def _compat_server(values: Sequence[str], factories: Any) -> Any:
+    header, accepted = negotiate_extensions(_headers(values, CompatHeaders), factories)
+    return header, [_codec(extension) for extension in accepted]
+
+
+def _reference_client(values: Sequence[str], factories: Any) -> Any:
+    protocol = ClientProtocol(parse_uri("ws://127.0.0.1/"), extensions=factories)
+    return [_codec(extension) for extension in protocol.process_extensions(_headers(values))]
+
+
+def _compat_client(values: Sequence[str], factories: Any) -> Any:
+    accepted = accept_extensions(_headers(values, CompatHeaders), factories)
+    return [_codec(extension) for extension in accepted]
+
+
+def _same_server(values: Sequence[str], actual: Any, expected: Any) -> None:
+    """compat's server with ``actual`` factories answers like websockets' with ``expected``."""
+    assert _outcome(lambda: _compat_server(values, actual)) == _outcome(
+        lambda: _reference_server(values, expected)
+    ), values
+
+
+def _same_client(values: Sequence[str], actual: Any, expected: Any) -> None:
+    """compat's client with ``actual`` factories accepts like websockets' with ``expected``."""
+    assert _outcome(lambda: _compat_client(values, actual)) == _outcome(
+        lambda: _reference_client(values, expected)
+    ), values
+
+
 @pytest.mark.parametrize("compression", ["deflate", None])
-@pytest.mark.parametrize("values", list(_offers()), ids=repr)
-def test_server_negotiate(values: list[str], compression: str | None) -> None:
+@pytest.mark.parametrize("values", OFFERS, ids=repr)
+def test_default_server(values: list[str], compression: str | None) -> None:
     """The server answers each offer like websockets' default server, errors included."""
-
-    def negotiate() -> Any:
-        negotiated = server_negotiate(values, compression)
-        return None if negotiated is None else (negotiated[0], _codec(negotiated[1]))
-
-    assert _outcome(negotiate) == _outcome(lambda: _reference_server(values, compression))
+    expected = reference.enable_server_permessage_deflate(None) if compression else None
+    actual = subject.enable_server_permessage_deflate(None) if compression else None
+    _same_server(values, actual, expected)
 
 
 @pytest.mark.parametrize("offered", [True, False])
-@pytest.mark.parametrize("values", list(_answers()), ids=repr)
-def test_client_accept(values: list[str], offered: bool) -> None:
+@pytest.mark.parametrize("values", ANSWERS, ids=repr)
+def test_default_client(values: list[str], offered: bool) -> None:
     """The client accepts or rejects each answer like websockets' default client."""
-    actual = _outcome(lambda: _codec(client_accept(values, offered)))
-    assert actual == _outcome(lambda: _reference_client(values, offered))
+    expected = reference.enable_client_permessage_deflate(None) if offered else None
+    actual = subject.enable_client_permessage_deflate(None) if offered else None
+    _same_client(values, actual, expected)
+
+
+@pytest.mark.parametrize("settings", SERVER_SETTINGS, ids=repr)
+def test_server_factory(settings: dict[str, Any]) -> None:
+    """A configured server factory answers every offer like websockets' with the same settings."""
+    expected = [reference.ServerPerMessageDeflateFactory(**settings)]
+    actual = [subject.ServerPerMessageDeflateFactory(**settings)]
+    for values in OFFERS:
+        _same_server(values, actual, expected)
+
+
+@pytest.mark.parametrize("settings", CLIENT_SETTINGS, ids=repr)
+def test_client_factory(settings: dict[str, Any]) -> None:
+    """A configured client factory offers and accepts like websockets' with the same settings."""
+    try:
+        expected = [reference.ClientPerMessageDeflateFactory(**settings)]
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=f"^{exc}$"):
+            subject.ClientPerMessageDeflateFactory(**settings)
+        return
+    actual = [subject.ClientPerMessageDeflateFactory(**settings)]
+    assert offer_extensions(actual) == ClientProtocol(
+        parse_uri("ws://127.0.0.1/"), extensions=expected
+    ).connect().headers.get("Sec-WebSocket-Extensions")
+    for values in ANSWERS:
+        _same_client(values, actual, expected)
+
+
+def test_websockets_client_factories() -> None:
+    """
+    compat negotiates with websockets' own client factories as websockets does, refusals
+    raising websockets' NegotiationError included, and compresses with its own codec.
+    """
+    for settings in CLIENT_SETTINGS:
+        factories = [reference.ClientPerMessageDeflateFactory(**settings)]
+        for values in ANSWERS:
+            _same_client(values, factories, factories)
+            try:
+                accepted = accept_extensions(_headers(values, CompatHeaders), factories)
+            except Exception:
+                continue
+            assert all(type(extension) is PerMessageDeflate for extension in accepted)
+
+
+def test_websockets_server_factories() -> None:
+    """compat answers offers with websockets' own server factories as websockets does."""
+    for settings in SERVER_SETTINGS:
+        factories = [reference.ServerPerMessageDeflateFactory(**settings)]
+        for values in OFFERS:
+            _same_server(values, factories, factories)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"server_max_window_bits": 7},
+        {"server_max_window_bits": 16},
+        {"client_max_window_bits": 8},
+        {"client_max_window_bits": 1},
+        {"client_max_window_bits": 16},
+        {"compress_settings": {"wbits": 10}},
+    ],
+    ids=repr,
+)
+def test_client_factory_settings(settings: dict[str, Any]) -> None:
+    """Invalid client settings fail when the factory is created, as in websockets."""
+    expected = _outcome(lambda: reference.ClientPerMessageDeflateFactory(**settings))
+    assert expected[0] == "raised"
+    assert _outcome(lambda: subject.ClientPerMessageDeflateFactory(**settings)) == expected
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"server_max_window_bits": 8},
+        {"server_max_window_bits": 16},
+        {"client_max_window_bits": 7},
+        {"client_max_window_bits": 16},
+        {"compress_settings": {"wbits": 10}},
+        {"require_client_max_window_bits": True},
+    ],
+    ids=repr,
+)
+def test_server_factory_settings(settings: dict[str, Any]) -> None:
+    """Invalid server settings fail when the factory is created, as in websockets."""
+    expected = _outcome(lambda: reference.ServerPerMessageDeflateFactory(**settings))
+    assert expected[0] == "raised"
+    assert _outcome(lambda: subject.ServerPerMessageDeflateFactory(**settings)) == expected
+
+
+class CustomFactory(ClientExtensionFactory):
+    """A client factory for another extension."""
+
+    name = ExtensionName("x-custom")
+
+    def get_request_params(self) -> list[ExtensionParameter]:
+        return [("level", "1")]
+
+
+def test_enable_keeps_configured_factory() -> None:
+    """compression="deflate" adds the default factory last, unless one is configured already."""
+    configured = subject.ClientPerMessageDeflateFactory(server_max_window_bits=10)
+    assert subject.enable_client_permessage_deflate([configured]) == [configured]
+    server = subject.ServerPerMessageDeflateFactory()
+    assert subject.enable_server_permessage_deflate((server,)) == (server,)
+    enabled = subject.enable_client_permessage_deflate([CustomFactory()])
+    expected = reference.enable_client_permessage_deflate([CustomFactory()])
+    assert offer_extensions(enabled) == offer_extensions(expected)
+    assert offer_extensions(enabled) == f"x-custom; level=1, {PMD}; {VALUELESS_CLIENT_BITS}"
 
 
 @pytest.mark.parametrize("compression", ["deflate", None])
@@ -182,14 +341,26 @@ def test_client_offer(compression: str | None) -> None:
         parse_uri("ws://127.0.0.1/"),
         extensions=reference.enable_client_permessage_deflate(None) if compression else None,
     ).connect()
-    assert client_offer(compression) == request.headers.get("Sec-WebSocket-Extensions")
+    offered = subject.enable_client_permessage_deflate(None) if compression else None
+    assert offer_extensions(offered) == request.headers.get("Sec-WebSocket-Extensions")
 
 
-@pytest.mark.parametrize("function", [client_offer, lambda value: server_negotiate([PMD], value)])
-def test_unsupported_compression(function: Callable[[str], Any]) -> None:
+@pytest.mark.parametrize(
+    ("reference_call", "subject_call"),
+    [
+        (
+            lambda: websockets_connect("ws://127.0.0.1/", compression="gzip"),
+            lambda: connect("ws://127.0.0.1/", compression="gzip"),
+        ),
+        (
+            lambda: websockets_serve(print, compression="gzip"),
+            lambda: serve(print, compression="gzip"),
+        ),
+    ],
+)
+def test_unsupported_compression(reference_call: Any, subject_call: Any) -> None:
     """Unknown compression settings are rejected with websockets' error."""
-    expected = _outcome(lambda: websockets_connect("ws://127.0.0.1/", compression="gzip"))
-    assert _outcome(lambda: function("gzip")) == expected
+    assert _outcome(subject_call) == _outcome(reference_call)
 
 
 # Codec interoperability.
@@ -238,6 +409,22 @@ def _reference_encode(extension: reference.PerMessageDeflate, message: Message) 
 
 
 def _compat_encode(codec: PerMessageDeflate, message: Message) -> Wire:
+    """Encode through the extension interface, as a connection with other extensions does."""
+    encoded = [
+        codec.encode(
+            CompatFrame(
+                CompatOpcode.CONT if index else CompatOpcode.BINARY,
+                data,
+                index == len(message) - 1,
+            )
+        )
+        for index, data in enumerate(message)
+    ]
+    return [(bytes(frame.data), frame.rsv1) for frame in encoded]
+
+
+def _compat_encode_frames(codec: PerMessageDeflate, message: Message) -> Wire:
+    """Encode as a connection with permessage-deflate alone does."""
     return [
         (codec.encode_frame(data, fin=index == len(message) - 1), index == 0)
         for index, data in enumerate(message)
@@ -284,41 +471,95 @@ def _reference_decode(
 
 
 def _compat_decode(codec: PerMessageDeflate, wire: Wire, max_size: int | None = None) -> Message:
-    """Decode like compat's connection: the codec tracks the size of the message itself."""
+    """Decode through the extension interface, as a connection with other extensions does."""
 
     def decode(data: bytes, rsv1: bool, fin: bool, current_size: int | None) -> bytes:
-        return codec.decode_frame(data, rsv1=wire[0][1], fin=fin, max_size=max_size)
+        opcode = CompatOpcode.BINARY if current_size is None else CompatOpcode.CONT
+        limit = None if max_size is None else max_size - (current_size or 0)
+        try:
+            frame = codec.decode(CompatFrame(opcode, data, fin, rsv1), max_size=limit)
+        except PayloadTooBig as exc:
+            exc.set_current_size(current_size)
+            raise
+        return bytes(frame.data)
 
     return _receive(wire, max_size, PayloadTooBig, decode)
+
+
+def _compat_decode_frames(
+    codec: PerMessageDeflate, wire: Wire, max_size: int | None = None
+) -> Message:
+    """Decode as a connection with permessage-deflate alone does: it tracks RSV1 itself."""
+
+    def decode(data: bytes, rsv1: bool, fin: bool, current_size: int | None) -> bytes:
+        if not wire[0][1]:
+            return data
+        limit = None if max_size is None else max_size - (current_size or 0)
+        try:
+            return codec.decode_frame(data, fin=fin, max_size=limit)
+        except PayloadTooBig as exc:
+            exc.set_current_size(current_size)
+            raise
+
+    return _receive(wire, max_size, PayloadTooBig, decode)
+
+
+COMPAT_DECODERS = [_compat_decode, _compat_decode_frames]
 
 
 @pytest.mark.parametrize("parameters", PARAMETERS, ids=repr)
 def test_compat_to_websockets(parameters: tuple[bool, bool, int, int]) -> None:
     """websockets decodes what compat encodes, which is byte for byte what websockets sends."""
     codec = PerMessageDeflate(*parameters, compress_settings={"memLevel": 5})
+    fast = PerMessageDeflate(*parameters, compress_settings={"memLevel": 5})
     same = reference.PerMessageDeflate(*parameters, compress_settings={"memLevel": 5})
     peer = reference.PerMessageDeflate(*_mirror(parameters))
     for message in MESSAGES:
         wire = _compat_encode(codec, message)
         assert wire == _reference_encode(same, message)
+        assert wire == _compat_encode_frames(fast, message)
         assert _reference_decode(peer, wire) == message
 
 
+@pytest.mark.parametrize("decoder", COMPAT_DECODERS)
 @pytest.mark.parametrize("parameters", PARAMETERS, ids=repr)
-def test_websockets_to_compat(parameters: tuple[bool, bool, int, int]) -> None:
+def test_websockets_to_compat(parameters: tuple[bool, bool, int, int], decoder: Any) -> None:
     """compat decodes what websockets encodes, message after message."""
     codec = PerMessageDeflate(*parameters)
     peer = reference.PerMessageDeflate(*_mirror(parameters))
     for message in MESSAGES:
-        assert _compat_decode(codec, _reference_encode(peer, message)) == message
+        assert decoder(codec, _reference_encode(peer, message)) == message
 
 
-def test_uncompressed_message_passes_through() -> None:
-    """A message without RSV1 is returned as received."""
+@pytest.mark.parametrize(
+    "frame",
+    [
+        CompatFrame(CompatOpcode.BINARY, memoryview(b"\x00\xff")),
+        CompatFrame(CompatOpcode.PING, b"\x00", rsv1=True),
+        CompatFrame(CompatOpcode.CONT, b"\x00\xff", rsv1=True),
+    ],
+    ids=repr,
+)
+def test_frames_passing_through(frame: CompatFrame) -> None:
+    """Uncompressed messages and control frames are returned as received."""
     codec = PerMessageDeflate(False, False, 15, 15)
-    assert codec.decode_frame(memoryview(b"\x00\xff"), rsv1=False, fin=True, max_size=1) == (
-        b"\x00\xff"
-    )
+    assert codec.decode(frame, max_size=1) is frame
+    assert codec.encode(CompatFrame(CompatOpcode.PONG, b"\x00")).data == b"\x00"
+
+
+def test_rsv1_in_continuation() -> None:
+    """RSV1 on a continuation frame of a compressed message is refused with websockets' error."""
+    codec = PerMessageDeflate(False, False, 15, 15)
+    same = reference.PerMessageDeflate(False, False, 15, 15)
+    wire = _reference_encode(reference.PerMessageDeflate(False, False, 15, 15), [b"a", b"b"])
+
+    def decode(extension: Any, frame_class: Any, opcodes: Any) -> Any:
+        first = extension.decode(frame_class(opcodes.TEXT, wire[0][0], False, True))
+        return bytes(first.data), _outcome(
+            lambda: extension.decode(frame_class(opcodes.CONT, wire[1][0], True, True))
+        )
+
+    assert decode(codec, CompatFrame, CompatOpcode) == decode(same, Frame, Opcode)
 
 
 # Size limits and invalid data.
@@ -348,7 +589,8 @@ def test_max_size(message: Message, slack: int) -> None:
         return result[:2] + result[3:] if result[0] == "raised" else result  # drop args
 
     expected = decode(reference.PerMessageDeflate(False, False, 15, 15), _reference_decode)
-    assert decode(PerMessageDeflate(False, False, 15, 15), _compat_decode) == expected
+    for compat_decoder in COMPAT_DECODERS:
+        assert decode(PerMessageDeflate(False, False, 15, 15), compat_decoder) == expected
 
 
 @pytest.mark.parametrize("data", [b"\xff\xff\xff\xff", b"\x07", TEXT[:3000]], ids=repr)
@@ -356,7 +598,7 @@ def test_corrupt_data(data: bytes) -> None:
     """Invalid deflate data is a protocol error."""
     codec = PerMessageDeflate(False, False, 15, 15)
     with pytest.raises(ProtocolError, match=r"^decompression failed$"):
-        codec.decode_frame(data, rsv1=True, fin=True, max_size=None)
+        codec.decode_frame(data, fin=True, max_size=None)
 
 
 @pytest.mark.parametrize("frame_size", [2**20, 2**10, 100], ids=lambda size: f"{size}B")
@@ -374,10 +616,11 @@ def test_deflate_bomb(frame_size: int) -> None:
         with pytest.raises(PayloadTooBig) as raised:
             for index, data in enumerate(frames):
                 fin = index == len(frames) - 1
-                received += len(codec.decode_frame(data, rsv1=True, fin=fin, max_size=max_size))
+                budget = max_size - received
+                received += len(codec.decode_frame(data, fin=fin, max_size=budget))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert received <= max_size
-    assert raised.value.max_size == max_size
+    assert raised.value.max_size == max_size - received
     assert peak < 2 * max_size + 2**18

@@ -36,8 +36,9 @@ from ..exceptions import (
     StatusLineTooLong,
     UnsupportedFeature,
 )
-from ..extensions.permessage_deflate import client_offer
-from ..handshake import check_response, check_upgrade
+from ..extensions.base import ClientExtensionFactory
+from ..extensions.permessage_deflate import enable_client_permessage_deflate
+from ..handshake import check_response, check_upgrade, offer_extensions
 from ..headers import build_authorization_basic, validate_subprotocols
 from ..http11 import USER_AGENT, Request, Response
 from ..typing import LoggerLike, Origin, PathLike, Subprotocol
@@ -49,11 +50,11 @@ from .connection import (
     core_logger,
     limits,
     queue_bounds,
-    reject_extensions,
 )
 from .handoff import open_unix_client
-from .proxy import open_socket
+from .proxy import open_socket, select_proxy
 from .rejection import read_response
+from .tunnel import open_tunnel
 
 __all__ = ["ClientConnection", "connect", "process_exception", "unix_connect"]
 
@@ -113,15 +114,6 @@ def backoff(
         delay *= factor
     while True:
         yield max_delay
-
-
-def _unsupported_kwargs(kwargs: dict[str, Any]) -> None:
-    for name in kwargs:
-        if name.startswith("proxy_"):
-            raise UnsupportedFeature(
-                f"the {name} argument",
-                "HTTPS proxies aren't available; use an http://, socks4:// or socks5:// proxy",
-            )
 
 
 def _is_unix(sock: socket.socket | None) -> bool:
@@ -217,7 +209,7 @@ class connect:
         uri: str,
         *,
         origin: Origin | None = None,
-        extensions: Sequence[Any] | None = None,
+        extensions: Sequence[ClientExtensionFactory] | None = None,
         subprotocols: Sequence[Subprotocol] | None = None,
         compression: str | None = "deflate",
         additional_headers: HeadersLike | None = None,
@@ -236,22 +228,22 @@ class connect:
         create_connection: type[ClientConnection] | None = None,
         **kwargs: Any,
     ) -> None:
-        reject_extensions(extensions)
         # A subclass of ClientConnection, created as ClientConnection is.
         self.connection_class = create_connection or ClientConnection
         self.uri = uri
         self.ws_uri = parse_uri(uri)
-        _unsupported_kwargs(kwargs)
         if not self.ws_uri.secure and kwargs.get("ssl") is not None:
             raise ValueError("ssl argument is incompatible with a ws:// URI")
         if subprotocols is not None:
             validate_subprotocols(subprotocols)
-        if compression is not None and compression != "deflate":
+        if compression == "deflate":
+            extensions = enable_client_permessage_deflate(extensions)
+        elif compression is not None:
             raise ValueError(f"unsupported compression: {compression}")
         queue_bounds(max_queue)  # a bad value fails here rather than inside the handshake
         self.origin = origin
+        self.extensions = extensions
         self.subprotocols = subprotocols
-        self.compression = compression
         self.additional_headers = additional_headers
         self.user_agent_header = user_agent_header
         self.proxy = proxy
@@ -309,17 +301,18 @@ class connect:
             tls_kwargs.setdefault("server_hostname", wsuri.host)
             if ssl is True:
                 ssl = None
-        offer = client_offer(self.compression)
+        offer = offer_extensions(self.extensions)
         max_message, max_fragment = limits(self.connection_kwargs["max_size"])
         frame_limits = [size for size in (max_message, max_fragment) if size is not None]
         loop = asyncio.get_running_loop()
 
         # A duplicate of a ws:// socket outlives picows' close: it reads a refused response's body.
         spare: socket.socket | None = None
+        proxy = select_proxy(wsuri, self.proxy, kwargs)
 
         async def socket_factory(_: object) -> socket.socket:
             nonlocal spare
-            sock = await open_socket(wsuri, self.proxy, kwargs, self.user_agent_header)
+            sock = await open_socket(wsuri, proxy, kwargs)
             if not wsuri.secure:
                 spare = sock.dup()
             return sock
@@ -328,11 +321,11 @@ class connect:
             request: WSUpgradeRequest, response: WSUpgradeResponse
         ) -> ClientConnection:
             converted = _response(response)
-            subprotocol, codec = check_response(
-                converted, subprotocols=self.subprotocols, offered_extensions=offer is not None
+            subprotocol, extensions = check_response(
+                converted, subprotocols=self.subprotocols, extensions=self.extensions
             )
             connection = self.connection_class(
-                deflate=codec, subprotocol=subprotocol, **self.connection_kwargs
+                extensions=extensions, subprotocol=subprotocol, **self.connection_kwargs
             )
             connection.request = Request(
                 request.path.decode(), Headers(list(request.headers.items()))
@@ -351,6 +344,7 @@ class connect:
             "handshake_timeout": handshake_timeout,
         }
         try:
+            transport: asyncio.Transport | None = None
             if kwargs.get("unix", False) or _is_unix(kwargs.get("sock")):
                 sock = await socket_factory(None)
                 transport, _ = await loop.create_connection(
@@ -359,6 +353,13 @@ class connect:
                     ssl=(ssl or True) if wsuri.secure else None,
                     **tls_kwargs,
                 )
+            elif proxy is not None and proxy.scheme in ("http", "https"):
+                transport = await open_tunnel(
+                    proxy, wsuri, kwargs, ssl, tls_kwargs, self.user_agent_header
+                )
+                if transport.get_extra_info("sslcontext") is None:  # plain text to a ws:// server
+                    spare = transport.get_extra_info("socket").dup()
+            if transport is not None:
                 _, listener = await open_unix_client(
                     transport,
                     listener_factory,

@@ -34,13 +34,15 @@ from ..exceptions import (
     PayloadTooBig,
     ProtocolError,
     TooManyFragments,
-    UnsupportedFeature,
 )
-from ..frames import OK_CLOSE_CODES, Close, CloseCode
+from ..extensions.permessage_deflate import PerMessageDeflate
+from ..frames import OK_CLOSE_CODES, Close, CloseCode, Frame, Opcode
 from ..protocol import State
 
 if TYPE_CHECKING:
-    from ..extensions.permessage_deflate import PerMessageDeflate
+    from collections.abc import Sequence
+
+    from ..extensions.base import Extension
     from ..http11 import Request, Response
     from ..typing import Data, DataLike, LoggerLike
 
@@ -53,10 +55,18 @@ PING = WSMsgType.PING
 PONG = WSMsgType.PONG
 CLOSE = WSMsgType.CLOSE
 
+# compat's opcodes for picows' message types, and back, for frames that extensions transform.
+OPCODES = {
+    CONTINUATION: Opcode.CONT,
+    TEXT: Opcode.TEXT,
+    BINARY: Opcode.BINARY,
+    CLOSE: Opcode.CLOSE,
+    PING: Opcode.PING,
+    PONG: Opcode.PONG,
+}
+MSG_TYPES = {opcode: msg_type for msg_type, opcode in OPCODES.items()}
+
 BytesLike = (bytes, bytearray, memoryview)
-EXTENSIONS_ALTERNATIVE = (
-    "use compression='deflate' for permessage-deflate or compression=None to disable it"
-)
 UTF8Decoder = codecs.getincrementaldecoder("utf-8")
 OPEN, CLOSING, CLOSED = State.OPEN, State.CLOSING, State.CLOSED
 
@@ -90,12 +100,6 @@ READ_BUFFER_SIZE = 2048
 # The most frames recv() joins into one message: more fail the connection with 1009. Read from
 # the environment at import, as websockets does; recv_streaming() has no such bound.
 MAX_FRAGMENTS = int(os.environ.get("WEBSOCKETS_MAX_FRAGMENTS", "4096"))
-
-
-def reject_extensions(extensions: object) -> None:
-    """Raise :exc:`UnsupportedFeature` for custom extensions."""
-    if extensions is not None:
-        raise UnsupportedFeature("the extensions argument", EXTENSIONS_ALTERNATIVE)
 
 
 def limits(value: int | tuple[int | None, int | None] | None) -> tuple[int | None, int | None]:
@@ -140,6 +144,8 @@ class Connection(WSListener):
         "_discarding",
         "_drain_waiters",
         "_expect_continuation",
+        "_extensions",
+        "_fast_frames",
         "_frames",
         "_id",
         "_incoming_compressed",
@@ -148,6 +154,7 @@ class Connection(WSListener):
         "_keepalive_timer",
         "_logger",
         "_pings",
+        "_plain_writes",
         "_raw",
         "_reading_paused",
         "_recv_in_progress",
@@ -176,6 +183,10 @@ class Connection(WSListener):
 
     request: Request | None
     response: Response | None
+    # compat's permessage-deflate when it is the only extension; it has fast paths.
+    deflate: PerMessageDeflate | None
+    # The extensions that frames go through otherwise, if any.
+    _extensions: list[Extension] | None
 
     def __init__(
         self,
@@ -188,7 +199,7 @@ class Connection(WSListener):
         max_size: int | tuple[int | None, int | None] | None = 2**20,
         max_queue: int | tuple[int | None, int | None] | None = 16,
         write_limit: int | tuple[int, int | None] = 2**15,
-        deflate: PerMessageDeflate | None = None,
+        extensions: Sequence[Extension] = (),
         subprotocol: str | None = None,
     ) -> None:
         # The id and the logger adapter are created when first used: most idle connections
@@ -206,7 +217,6 @@ class Connection(WSListener):
         else:
             self.write_high, self.write_low = write_limit
         self.is_client = is_client
-        self.deflate = deflate
         self._subprotocol = subprotocol
         self.request = None
         self.response = None
@@ -221,6 +231,7 @@ class Connection(WSListener):
         self._close_rcvd_then_sent: bool | None = None
         self._connection_exc: BaseException | None = None
         self._discarding = False
+        self._use_extensions(extensions)
         self._closed = self.loop.create_future()
         self._close_timer: asyncio.TimerHandle | None = None
 
@@ -266,6 +277,23 @@ class Connection(WSListener):
     def logger(self, value: LoggerLike) -> None:
         self._logger = value
 
+    def _use_extensions(self, extensions: Sequence[Extension]) -> None:
+        """
+        Apply the extensions negotiated in the opening handshake.
+
+        compat's own permessage-deflate, alone, keeps the fast paths of receiving and sending;
+        other extensions see every frame, in websockets' order.
+        """
+        self.deflate = None
+        self._extensions = None
+        if len(extensions) == 1 and type(extensions[0]) is PerMessageDeflate:
+            self.deflate = extensions[0]
+        elif extensions:
+            self._extensions = list(extensions)
+        # Whether data frames are written as given, and on_ws_frame may take its fast path.
+        self._plain_writes = not extensions
+        self._fast_frames = self._extensions is None and not self._discarding
+
     def _log_info(self, msg: str, *args: object) -> None:
         """Log at INFO, creating the logger adapter only if the record will be emitted."""
         if self._logger is not None or self._base_logger.isEnabledFor(logging.INFO):
@@ -286,7 +314,8 @@ class Connection(WSListener):
             (msg_type is TEXT or msg_type is BINARY)
             and frame.fin
             and self._incoming_text is None
-            and not (frame.rsv1 or frame.rsv2 or frame.rsv3 or self._discarding)
+            and not (frame.rsv1 or frame.rsv2 or frame.rsv3)
+            and self._fast_frames
             and not transport.is_close_frame_sent
         ):
             # Fast path: a whole uncompressed message. picows already enforced max_size on it.
@@ -306,9 +335,11 @@ class Connection(WSListener):
             self._closed_by_core(transport)
             return
         try:
-            if frame.rsv2 or frame.rsv3:
+            if self._extensions is not None:
+                self._receive_extended(msg_type, frame)
+            elif frame.rsv2 or frame.rsv3:
                 raise ProtocolError("reserved bits must be 0")
-            if msg_type is TEXT or msg_type is BINARY or msg_type is CONTINUATION:
+            elif msg_type is TEXT or msg_type is BINARY or msg_type is CONTINUATION:
                 self._receive_data(msg_type, frame)
             elif frame.rsv1:
                 raise ProtocolError("reserved bits must be 0")
@@ -317,17 +348,23 @@ class Connection(WSListener):
             elif msg_type is PONG:
                 self._acknowledge_pings(frame.get_payload_as_bytes())
             elif msg_type is CLOSE:
-                self._receive_close(frame)
+                self._receive_close(frame.get_payload_as_bytes())
         except ProtocolError as exc:
             self._fail_on_receive(CloseCode.PROTOCOL_ERROR, str(exc), exc)
         except PayloadTooBig as exc:
-            if exc.current_size is None:
-                exc.set_current_size(self._incoming_size or None)
+            if exc.current_size is None and self._incoming_text is not None:
+                exc.set_current_size(self._incoming_size)
             self._fail_on_receive(CloseCode.MESSAGE_TOO_BIG, str(exc), exc)
         except UnicodeDecodeError as exc:
             self._fail_on_receive(
                 CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}", exc
             )
+        except Exception as exc:
+            if self._extensions is None:
+                raise
+            # An extension failed: don't tell the peer why, as websockets doesn't.
+            self.logger.error("parser failed", exc_info=True)
+            self._fail_on_receive(CloseCode.INTERNAL_ERROR, "", exc)
 
     def _closed_by_core(self, transport: WSTransport) -> None:
         """Record the close frame picows sent on a framing error, and stop receiving."""
@@ -339,6 +376,7 @@ class Connection(WSListener):
         if self._state is OPEN:
             self._state = CLOSING
         self._discarding = True
+        self._fast_frames = False
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         self._closed_by_core(transport)
@@ -389,7 +427,11 @@ class Connection(WSListener):
             if is_text is None:
                 raise ProtocolError("unexpected continuation frame")
             if frame.rsv1:
-                raise ProtocolError("reserved bits must be 0")
+                raise ProtocolError(
+                    "RSV1 bit set in continuation frame"
+                    if self._incoming_compressed
+                    else "reserved bits must be 0"
+                )
         else:
             if self._incoming_text is not None:
                 raise ProtocolError("expected a continuation frame")
@@ -409,10 +451,7 @@ class Connection(WSListener):
         if self._incoming_compressed:
             assert self.deflate is not None
             data = self.deflate.decode_frame(
-                frame.get_payload_as_memoryview(),
-                rsv1=True,
-                fin=fin,
-                max_size=None if limit is None else limit + self._incoming_size,
+                frame.get_payload_as_memoryview(), fin=fin, max_size=limit
             )
         else:
             data = frame.get_payload_as_bytes()
@@ -437,8 +476,58 @@ class Connection(WSListener):
             self._reading_paused = True
             self._raw.pause_reading()
 
-    def _receive_close(self, frame: Any) -> None:
-        payload = frame.get_payload_as_bytes()
+    def _receive_extended(self, msg_type: WSMsgType, raw: Any) -> None:
+        """
+        Receive a frame through the extensions, as websockets does: check its size, decode it
+        in the reverse order of negotiation, check it, then handle what it became.
+        """
+        assert self._extensions is not None
+        current = self._incoming_size if self._incoming_text is not None else None
+        max_size = self.max_message_size
+        if max_size is not None and current is not None:
+            max_size -= current
+        fragment = self.max_fragment_size
+        if fragment is not None:
+            max_size = fragment if max_size is None else min(max_size, fragment)
+        if max_size is not None and raw.payload_size > max_size:
+            raise PayloadTooBig(raw.payload_size, max_size)
+        frame = Frame(
+            OPCODES[msg_type],
+            raw.get_payload_as_bytes(),
+            bool(raw.fin),
+            bool(raw.rsv1),
+            bool(raw.rsv2),
+            bool(raw.rsv3),
+        )
+        for extension in reversed(self._extensions):
+            frame = extension.decode(frame, max_size=max_size)
+        frame.check()
+        opcode, data, fin = frame.opcode, bytes(frame.data), frame.fin
+        if opcode == Opcode.TEXT or opcode == Opcode.BINARY:
+            if current is not None:
+                raise ProtocolError("expected a continuation frame")
+            is_text = opcode == Opcode.TEXT
+        elif opcode == Opcode.CONT:
+            if current is None:
+                raise ProtocolError("unexpected continuation frame")
+            is_text = bool(self._incoming_text)
+        else:
+            if opcode == Opcode.PING:
+                self._send_control(PONG, data)
+            elif opcode == Opcode.PONG:
+                self._acknowledge_pings(data)
+            else:
+                self._receive_close(data)
+            return
+        if fin:
+            self._incoming_text = None
+            self._incoming_size = 0
+        else:
+            self._incoming_text = is_text
+            self._incoming_size = (current or 0) + len(data)
+        self._enqueue((is_text, data, fin))
+
+    def _receive_close(self, payload: bytes) -> None:
         close = Close.parse(payload)
         self._close_rcvd = close
         if self._state is CLOSING:
@@ -457,8 +546,14 @@ class Connection(WSListener):
 
         Once the close frame is out, picows must not write another one of its own (it would if
         it found a framing error in what the peer sends next, possibly after the server's
-        half-close), so the frame goes through ``send_close``, which records it.
+        half-close), so the frame goes through ``send_close``, which records it, unless an
+        extension changed it.
         """
+        if self._extensions is not None:
+            frame = self._encode(Frame(Opcode.CLOSE, payload))
+            if frame != Frame(Opcode.CLOSE, payload):
+                self._send_frame(frame)
+                return
         if payload:
             code = int.from_bytes(payload[:2], "big")
             self.transport.send_close(WSCloseCode(code), payload[2:])
@@ -483,6 +578,7 @@ class Connection(WSListener):
     def _end_of_stream(self) -> None:
         """Discard further frames; the server closes TCP, both sides bound the wait."""
         self._discarding = True
+        self._fast_frames = False
         if not self.is_client and not self._raw.is_closing():
             if self._raw.can_write_eof():
                 try:
@@ -703,19 +799,43 @@ class Connection(WSListener):
             raise self.close_exc
 
     def _write(self, msg_type: WSMsgType, data: bytes | bytearray | memoryview, fin: bool) -> None:
-        """Write one data frame, compressed when permessage-deflate is active."""
+        """Write one data frame, encoded by the extensions if any."""
         if msg_type is not CONTINUATION and self._expect_continuation:
             # A fragmented message was interrupted (its send was cancelled): as in websockets,
             # nothing else may be sent until the connection closes.
             raise ProtocolError("expected a continuation frame")
         self._expect_continuation = not fin
-        deflate = self.deflate
-        if deflate is None:
+        if self._plain_writes:
             self.transport.send(msg_type, data, fin)
-        else:
+        elif self.deflate is not None:
             self.transport.send(
-                msg_type, deflate.encode_frame(data, fin=fin), fin, msg_type is not CONTINUATION
+                msg_type,
+                self.deflate.encode_frame(data, fin=fin),
+                fin,
+                msg_type is not CONTINUATION,
             )
+        else:
+            self._send_frame(self._encode(Frame(OPCODES[msg_type], data, fin)))
+
+    def _encode(self, frame: Frame) -> Frame:
+        """Encode a frame to send with each extension, in the order of negotiation."""
+        assert self._extensions is not None
+        for extension in self._extensions:
+            frame = extension.encode(frame)
+        return frame
+
+    def _send_frame(self, frame: Frame) -> None:
+        """Write a frame that extensions encoded, with the reserved bits they set."""
+        self.transport.send(
+            MSG_TYPES[frame.opcode], frame.data, frame.fin, frame.rsv1, frame.rsv2, frame.rsv3
+        )
+
+    def _send_control(self, msg_type: WSMsgType, data: bytes) -> None:
+        """Send a ping or a pong, encoded by the extensions if any."""
+        if self._extensions is None:
+            self.transport.send(msg_type, data)
+        else:
+            self._send_frame(self._encode(Frame(OPCODES[msg_type], data)))
 
     async def send(
         self,
@@ -731,7 +851,7 @@ class Connection(WSListener):
         if (
             self._state is OPEN
             and self._send_in_progress is None
-            and self.deflate is None
+            and self._plain_writes
             and not self._expect_continuation
         ):
             # Fast path: picows frames str (as UTF-8) and bytes-like objects itself.
@@ -855,7 +975,7 @@ class Connection(WSListener):
         pong_waiter: asyncio.Future[float] = self.loop.create_future()
         self._pings[data] = (pong_waiter, self.loop.time())
         _check_control_frame(data)
-        self.transport.send(PING, data)
+        self._send_control(PING, data)
         return pong_waiter
 
     async def pong(self, data: DataLike = b"") -> None:
@@ -864,7 +984,7 @@ class Connection(WSListener):
         if self._state is not OPEN:
             await self._wait_closed_and_raise()
         _check_control_frame(data)
-        self.transport.send(PONG, data)
+        self._send_control(PONG, data)
 
     def _acknowledge_pings(self, data: bytes) -> None:
         """Resolve the ping matching ``data`` and every ping sent before it."""
@@ -898,7 +1018,7 @@ class Connection(WSListener):
             data = struct.pack("!I", random.getrandbits(32))
         pong_waiter: asyncio.Future[float] = self.loop.create_future()
         self._pings[data] = (pong_waiter, self.loop.time())
-        self.transport.send(PING, data)
+        self._send_control(PING, data)
         if self.ping_timeout is None:
             # No pong is awaited: the next ping follows ping_interval after this one, answered
             # or not.

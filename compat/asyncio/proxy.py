@@ -1,54 +1,95 @@
-"""Opening the connection of a client: TCP, directly or through an HTTP or SOCKS proxy, or Unix.
+"""Choosing the proxy of a client, and opening the socket that picows wraps when it isn't HTTP.
 
-picows wraps the connected socket that :func:`open_socket` returns (adding TLS for ``wss://``), so
-every way of reaching the server ends here, with websockets' keyword arguments and errors.
+:func:`select_proxy` picks the proxy as websockets does. Through an ``http://`` or ``https://``
+proxy, :func:`~compat.asyncio.tunnel.open_tunnel` opens the connection. Otherwise picows wraps
+the socket that :func:`open_socket` returns (adding TLS for ``wss://``): TCP, directly or through
+a SOCKS proxy, or Unix, with websockets' keyword arguments and errors.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import socket
+from collections.abc import Callable
 from typing import Any, Literal
 
 from ..typing import PathLike
-from ..uri import WebSocketURI, get_proxy, parse_proxy
-from .socks import connect_through_proxy
+from ..uri import Proxy, WebSocketURI, get_proxy, parse_proxy
+from .socks import connect_socks_proxy
 from .tcp import connect_tcp
 
-__all__ = ["open_socket"]
+__all__ = ["open_socket", "select_proxy"]
+
+
+def select_proxy(
+    wsuri: WebSocketURI, proxy: str | Literal[True] | None, kwargs: dict[str, Any]
+) -> Proxy | None:
+    """
+    Return the proxy through which to reach the server of ``wsuri``: none with ``unix`` or
+    ``sock`` in ``kwargs``; for ``proxy=True``, the one configured for ``wsuri``, if any.
+    """
+    if kwargs.get("unix", False) or kwargs.get("sock") is not None:
+        return None
+    if proxy is True:
+        proxy = get_proxy(wsuri)
+    return None if proxy is None else parse_proxy(proxy)
 
 
 async def open_socket(
-    wsuri: WebSocketURI,
-    proxy: str | Literal[True] | None,
-    kwargs: dict[str, Any],
-    user_agent_header: str | None,
+    wsuri: WebSocketURI, proxy: Proxy | None, kwargs: dict[str, Any]
 ) -> socket.socket:
-    """Return a socket connected to the server of ``wsuri``, through ``proxy`` if any.
+    """
+    Return a socket connected to the server of ``wsuri``, through the SOCKS ``proxy`` if any.
 
     ``kwargs`` are the keyword arguments of :meth:`asyncio.loop.create_connection` that the
     application passed to ``connect()``: ``host``, ``port``, ``sock``, ``family``, ``proto``,
-    ``flags`` and ``local_addr`` are honoured. HTTP proxies see ``user_agent_header``.
+    ``flags`` and ``local_addr`` are honoured; like websockets, only ``local_addr`` applies to
+    a SOCKS proxy.
     """
-    sock: socket.socket | None = kwargs.get("sock")
-    if sock is None and kwargs.get("unix", False):
-        sock = await _connect_unix(kwargs.get("path"))
-    if sock is not None:
-        sock.setblocking(False)
-        return sock
-    if proxy is True:
-        proxy = get_proxy(wsuri)
-    options: dict[str, Any] = {
-        name: kwargs[name] for name in ("family", "proto", "flags", "local_addr") if name in kwargs
-    }
+    loop = asyncio.get_running_loop()
     if proxy is not None:
-        return await connect_through_proxy(
-            parse_proxy(proxy), wsuri, options, user_agent_header=user_agent_header
-        )
-    host = kwargs.get("host") or wsuri.host
-    port = kwargs.get("port") or wsuri.port
-    return await connect_tcp(host, port, **options)
+        sock = await connect_socks_proxy(proxy, wsuri, kwargs.get("local_addr"))
+        try:
+            # websockets then wraps the socket with loop.create_connection(sock=...).
+            _refuse_proxy_kwargs(kwargs, loop.create_connection)
+            if kwargs.get("host") is not None or kwargs.get("port") is not None:
+                raise ValueError("host/port and sock can not be specified at the same time")
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    unix = kwargs.get("unix", False)
+    _refuse_proxy_kwargs(kwargs, loop.create_unix_connection if unix else loop.create_connection)
+    if kwargs.get("sock") is not None:
+        sock = kwargs["sock"]
+    elif unix:
+        sock = await _connect_unix(kwargs.get("path"))
+    else:
+        options: dict[str, Any] = {
+            name: kwargs[name]
+            for name in ("family", "proto", "flags", "local_addr")
+            if name in kwargs
+        }
+        host = kwargs.get("host") or wsuri.host
+        port = kwargs.get("port") or wsuri.port
+        return await connect_tcp(host, port, **options)
+    sock.setblocking(False)
+    return sock
+
+
+def _refuse_proxy_kwargs(kwargs: dict[str, Any], method: Callable[..., Any]) -> None:
+    """
+    Raise the :exc:`TypeError` that the event loop's ``method`` raises in websockets for a
+    ``proxy_*`` keyword: only the connection to an HTTP proxy takes them.
+    """
+    for name in kwargs:
+        if name.startswith("proxy_"):
+            # Python names the method by its qualified name, Cython (uvloop) by its name.
+            function = getattr(method, "__func__", method)
+            label = function.__qualname__ if inspect.isfunction(function) else function.__name__
+            raise TypeError(f"{label}() got an unexpected keyword argument {name!r}")
 
 
 async def _connect_unix(path: PathLike | None) -> socket.socket:

@@ -29,6 +29,8 @@ from ..exceptions import (
     RequestLineTooLong,
     TooManyHeaders,
 )
+from ..extensions.base import ServerExtensionFactory
+from ..extensions.permessage_deflate import enable_server_permessage_deflate
 from ..frames import CloseCode
 from ..handshake import (
     check_request,
@@ -50,7 +52,6 @@ from .connection import (
     core_logger,
     limits,
     queue_bounds,
-    reject_extensions,
 )
 from .handoff import hand_off
 
@@ -466,7 +467,7 @@ class serve:
         port: int | None = None,
         *,
         origins: Sequence[Origin | re.Pattern[str] | None] | None = None,
-        extensions: Sequence[Any] | None = None,
+        extensions: Sequence[ServerExtensionFactory] | None = None,
         subprotocols: Sequence[Subprotocol] | None = None,
         select_subprotocol: (
             Callable[[ServerConnection, Sequence[Subprotocol]], Subprotocol | None] | None
@@ -486,18 +487,19 @@ class serve:
         create_connection: type[ServerConnection] | None = None,
         **kwargs: Any,
     ) -> None:
-        reject_extensions(extensions)
         if subprotocols is not None:
             validate_subprotocols(subprotocols)
-        if compression is not None and compression != "deflate":
+        if compression == "deflate":
+            extensions = enable_server_permessage_deflate(extensions)
+        elif compression is not None:
             raise ValueError(f"unsupported compression: {compression}")
         queue_bounds(max_queue)  # a bad value fails here rather than on every connection
         self.handler = handler
         self.host, self.port = host, port
         self.origins = origins
+        self.extensions = extensions
         self.subprotocols = subprotocols
         self.select_subprotocol = select_subprotocol
-        self.compression = compression
         self.process_request = process_request
         self.process_response = process_response
         self.server_header = server_header
@@ -553,11 +555,11 @@ class serve:
         connection._accept_called = True
         logger = connection.logger
         try:
-            key, extensions, subprotocol, codec = check_request(
+            key, extensions_header, subprotocol, extensions = check_request(
                 request,
                 origins=self.origins,
                 select_subprotocol=self._selector(connection),
-                compression=self.compression,
+                extensions=self.extensions,
             )
         except InvalidHandshake as exc:
             logger.debug(debug_label(exc), exc_info=True)
@@ -565,9 +567,9 @@ class serve:
         except Exception:
             logger.error("opening handshake failed", exc_info=True)
             return server_error()
-        connection.deflate = codec
+        connection._use_extensions(extensions)
         connection._subprotocol = subprotocol
-        return switching_protocols(key, extensions, subprotocol)
+        return switching_protocols(key, extensions_header, subprotocol)
 
     def _selector(
         self, connection: ServerConnection

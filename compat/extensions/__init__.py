@@ -1,1 +1,5 @@
-"""WebSocket extensions: compat supports permessage-deflate only."""
+"""WebSocket extensions: the interfaces of extensions and factories, and permessage-deflate."""
+
+from .base import ClientExtensionFactory, Extension, ServerExtensionFactory
+
+__all__ = ["ClientExtensionFactory", "Extension", "ServerExtensionFactory"]

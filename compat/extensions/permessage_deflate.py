@@ -1,8 +1,9 @@
 """
-Negotiate and apply the permessage-deflate extension (RFC 7692) without doing any I/O.
+The permessage-deflate extension (RFC 7692): its negotiation and its codec, without any I/O.
 
-The handshake rules and defaults are websockets' for ``compression="deflate"``, so that a compat
-peer offers, accepts and answers exactly what a websockets peer would:
+The factories take websockets' parameters and negotiate exactly as websockets' do. The ones
+``compression="deflate"`` adds are websockets' defaults too, so that a compat peer offers,
+accepts and answers what a websockets peer would:
 
 * the client offers ``permessage-deflate; client_max_window_bits``: it can compress with any
   window the server asks for but 8 bits, which zlib can't, and decompresses any window;
@@ -15,12 +16,12 @@ peer offers, accepts and answers exactly what a websockets peer would:
 
 Every data message is compressed once the extension is active; RSV1 is set on its first frame
 only. Decompression stops at the maximum message size, so a small compressed payload cannot
-make the receiver produce more than that limit.
+make the receiver produce more than that limit. Compressors and decompressors are created when
+a message needs one, so that idle connections hold none.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import zlib
 from collections.abc import Sequence
@@ -34,10 +35,17 @@ from ..exceptions import (
     PayloadTooBig,
     ProtocolError,
 )
-from ..headers import build_extension, parse_extension
-from ..typing import BytesLike, ExtensionHeader, ExtensionName, ExtensionParameter
+from ..frames import CONT, CTRL_OPCODES, Frame
+from ..typing import BytesLike, ExtensionName, ExtensionParameter
+from .base import ClientExtensionFactory, Extension, ServerExtensionFactory
 
-__all__ = ["PerMessageDeflate", "client_accept", "client_offer", "server_negotiate"]
+__all__ = [
+    "ClientPerMessageDeflateFactory",
+    "PerMessageDeflate",
+    "ServerPerMessageDeflateFactory",
+    "enable_client_permessage_deflate",
+    "enable_server_permessage_deflate",
+]
 
 NAME = ExtensionName("permessage-deflate")
 
@@ -50,18 +58,18 @@ _MAX_WINDOW_BITS_VALUES = frozenset(str(bits) for bits in range(8, 16))
 
 _ZLIB_WINDOW_BITS = 15
 
-_SERVER_MAX_WINDOW_BITS = 12
-
-_CLIENT_MAX_WINDOW_BITS = 12
-
-_COMPRESS_SETTINGS = {"memLevel": 5}
+# Parameters of the factories compression="deflate" adds.
+_DEFAULT_MAX_WINDOW_BITS = 12
+_DEFAULT_COMPRESS_SETTINGS = {"memLevel": 5}
 
 
-class PerMessageDeflate:
+class PerMessageDeflate(Extension):
     """
     Compress and decompress the data frames of one connection with negotiated parameters.
 
     ``remote_*`` parameters apply to what the peer sends, ``local_*`` ones to what we send.
+    Connections that negotiated nothing else call :meth:`decode_frame` and :meth:`encode_frame`
+    directly; :meth:`decode` and :meth:`encode` apply them to frames, among other extensions.
     """
 
     name = NAME
@@ -72,18 +80,26 @@ class PerMessageDeflate:
         local_no_context_takeover: bool,
         remote_max_window_bits: int,
         local_max_window_bits: int,
-        compress_settings: dict[str, Any] | None = None,
+        compress_settings: dict[Any, Any] | None = None,
     ) -> None:
+        if compress_settings is None:
+            compress_settings = {}
+        assert remote_no_context_takeover in (False, True)
+        assert local_no_context_takeover in (False, True)
+        assert 8 <= remote_max_window_bits <= 15
+        # zlib can't compress with a window of 8 bits.
+        assert 9 <= local_max_window_bits <= 15
+        assert "wbits" not in compress_settings
         self.remote_no_context_takeover = remote_no_context_takeover
         self.local_no_context_takeover = local_no_context_takeover
         self.remote_max_window_bits = remote_max_window_bits
         self.local_max_window_bits = local_max_window_bits
-        self.compress_settings = {} if compress_settings is None else compress_settings
+        self.compress_settings = compress_settings
         # Created when a message starts; dropped when it ends without context takeover.
         self._decoder: zlib._Decompress | None = None
         self._encoder: zlib._Compress | None = None
-        # Bytes decoded so far from the compressed message being received, if any.
-        self._decoded: int | None = None
+        # Whether decode() is inside a compressed message, whose continuation frames it inflates.
+        self._inflating = False
 
     def __repr__(self) -> str:
         return (
@@ -94,54 +110,42 @@ class PerMessageDeflate:
             f"local_max_window_bits={self.local_max_window_bits})"
         )
 
-    def decode_frame(
-        self, data: BytesLike, *, rsv1: bool, fin: bool, max_size: int | None
-    ) -> bytes:
+    def decode_frame(self, data: BytesLike, *, fin: bool, max_size: int | None) -> bytes:
         """
-        Return the payload of a received data frame, decompressed if its message is.
+        Decompress one frame of a compressed message.
 
-        ``rsv1`` is the RSV1 bit of the message's first frame; ``max_size`` bounds the size of
-        the whole decompressed message.
+        ``max_size`` is what is left of the message's size limit, if any.
 
         Raises:
-            PayloadTooBig: If the message exceeds ``max_size`` once decompressed; its
-                ``current_size`` is already set to what the previous frames decoded to.
+            PayloadTooBig: If the frame decompresses to more than ``max_size``.
             ProtocolError: If the data isn't a valid deflate stream.
         """
-        if not rsv1:
-            return bytes(data)
-        if self._decoder is None:
-            self._decoder = zlib.decompressobj(wbits=-self.remote_max_window_bits)
-        decoded = self._decoded
+        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder = zlib.decompressobj(wbits=-self.remote_max_window_bits)
         # zlib reads a max_length of 0 as unlimited, so ask for 1 byte when none is left.
-        budget = None if max_size is None else max_size - (decoded or 0)
-        max_length = 0 if budget is None else max(budget, 1)
+        max_length = 0 if max_size is None else max(max_size, 1)
         inline = fin and len(data) < _INLINE_BLOCK_LIMIT
         try:
-            output = self._decoder.decompress(
+            output = decoder.decompress(
                 bytes(data) + _EMPTY_UNCOMPRESSED_BLOCK if inline else data, max_length
             )
-            too_big = budget is not None and (
-                bool(self._decoder.unconsumed_tail) or len(output) > budget
+            too_big = max_size is not None and (
+                bool(decoder.unconsumed_tail) or len(output) > max_size
             )
             if fin and not inline and not too_big:
                 # Flushing may release output that the limit held back.
-                held = self._decoder.decompress(
-                    _EMPTY_UNCOMPRESSED_BLOCK, 0 if budget is None else 1
-                )
-                too_big = budget is not None and bool(held)
+                held = decoder.decompress(_EMPTY_UNCOMPRESSED_BLOCK, 0 if max_size is None else 1)
+                too_big = max_size is not None and bool(held)
                 output += held
         except zlib.error as exc:
             raise ProtocolError("decompression failed") from exc
         if too_big:
-            assert budget is not None
-            raise PayloadTooBig(None, budget, decoded)
-        if fin:
-            self._decoded = None
-            if self.remote_no_context_takeover:
-                self._decoder = None
-        else:
-            self._decoded = (decoded or 0) + len(output)
+            assert max_size is not None
+            raise PayloadTooBig(None, max_size)
+        self._inflating = not fin
+        if fin and self.remote_no_context_takeover:
+            self._decoder = None
         return output
 
     def encode_frame(self, data: BytesLike, *, fin: bool) -> bytes:
@@ -161,6 +165,53 @@ class PerMessageDeflate:
             self._encoder = None
         # A sync flush ends with an empty stored block, which RFC 7692 leaves out of the message.
         return output[: -len(_EMPTY_UNCOMPRESSED_BLOCK)]
+
+    def decode(self, frame: Frame, *, max_size: int | None = None) -> Frame:
+        """Inflate the frames of compressed messages, whose first frame has RSV1 set."""
+        if frame.opcode in CTRL_OPCODES:
+            return frame
+        if frame.opcode == CONT:
+            if not self._inflating:
+                return frame
+            if frame.rsv1:
+                raise ProtocolError("RSV1 bit set in continuation frame")
+        elif not frame.rsv1:
+            return frame
+        data = self.decode_frame(frame.data, fin=frame.fin, max_size=max_size)
+        # A frame of the caller's class, in case it isn't compat's.
+        return type(frame)(frame.opcode, data, frame.fin, False, frame.rsv2, frame.rsv3)
+
+    def encode(self, frame: Frame) -> Frame:
+        """Deflate every data frame, setting RSV1 on the first frame of each message."""
+        if frame.opcode in CTRL_OPCODES:
+            return frame
+        data = self.encode_frame(frame.data, fin=frame.fin)
+        return type(frame)(
+            frame.opcode, data, frame.fin, frame.opcode != CONT, frame.rsv2, frame.rsv3
+        )
+
+
+def as_native(extension: Any) -> Any:
+    """
+    Return compat's codec in place of another implementation's permessage-deflate extension.
+
+    Extensions get compat's frames, whose opcodes are compat's own: another library's
+    permessage-deflate, which tells continuation frames by its library's opcodes, couldn't
+    decode them, so compat compresses with the parameters it negotiated instead. Any other
+    extension is returned as is.
+    """
+    if isinstance(extension, Extension) or getattr(extension, "name", None) != NAME:
+        return extension
+    try:
+        return PerMessageDeflate(
+            extension.remote_no_context_takeover,
+            extension.local_no_context_takeover,
+            extension.remote_max_window_bits,
+            extension.local_max_window_bits,
+            extension.compress_settings,
+        )
+    except AttributeError:
+        return extension
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,7 +248,7 @@ class _Parameters:
             NegotiationError: If a parameter is unknown, duplicated or has an invalid value.
         """
         flags: set[str] = set()
-        window_bits: dict[str, int] = {}  # True for client_max_window_bits without a value
+        window_bits: dict[str, int | Literal[True]] = {}
         for name, value in params:
             if name not in _PARAMETER_NAMES:
                 raise InvalidParameterName(name)
@@ -213,139 +264,238 @@ class _Parameters:
                 window_bits[name] = int(value)
             else:
                 raise InvalidParameterValue(name, value)
+        server_bits = window_bits.get("server_max_window_bits")
+        assert server_bits is not True
         return cls(
             server_no_context_takeover="server_no_context_takeover" in flags,
             client_no_context_takeover="client_no_context_takeover" in flags,
-            server_max_window_bits=window_bits.get("server_max_window_bits"),
+            server_max_window_bits=server_bits,
             client_max_window_bits=window_bits.get("client_max_window_bits"),
         )
 
 
 _PARAMETER_NAMES = frozenset(field.name for field in dataclasses.fields(_Parameters))
 
-_OFFER = _Parameters(client_max_window_bits=True)
+
+def _reject_duplicate(accepted_extensions: Sequence[Extension], error: str) -> None:
+    """Refuse a second permessage-deflate: it would compress the same messages twice."""
+    if any(extension.name == NAME for extension in accepted_extensions):
+        raise NegotiationError(f"{error} {NAME}")
 
 
-def _enabled(compression: str | None) -> bool:
-    """Tell whether ``compression`` enables permessage-deflate; reject unknown values."""
-    if compression is None:
-        return False
-    if compression == "deflate":
-        return True
-    raise ValueError(f"unsupported compression: {compression}")
-
-
-def _parse(header_values: Sequence[str]) -> list[ExtensionHeader]:
-    """Parse every ``Sec-WebSocket-Extensions`` header before looking at any of them."""
-    return [extension for value in header_values for extension in parse_extension(value)]
-
-
-def client_offer(compression: str | None) -> str | None:
-    """Return the ``Sec-WebSocket-Extensions`` request header for ``compression``, if any."""
-    if not _enabled(compression):
-        return None
-    return build_extension([(NAME, _OFFER.build())])
-
-
-def _accept_answer(params: Sequence[ExtensionParameter]) -> PerMessageDeflate:
+class ClientPerMessageDeflateFactory(ClientExtensionFactory):
     """
-    Configure the client for the server's answer to :data:`_OFFER`.
+    What a client offers for permessage-deflate (RFC 7692, section 7.1).
 
-    Raises:
-        NegotiationError: If the answer doesn't fit the offer.
+    A ``*_no_context_takeover`` flag asks that side to reset its compressor after each message.
+    ``server_max_window_bits`` (8 to 15) caps the server's window; ``client_max_window_bits`` is
+    :obj:`True` to let the server pick the client's window, 9 to 15 to cap it (zlib can't
+    compress with 8 bits), or :obj:`None` to leave it out. ``compress_settings`` are passed to
+    :func:`zlib.compressobj`, except ``wbits``, which the window bits set.
     """
-    answer = _Parameters.parse(params, offer=False)
-    if answer.client_max_window_bits == 8:
-        # zlib can't compress with a window of 8 bits.
-        raise NegotiationError("unsupported client_max_window_bits = 8, use 9")
-    return PerMessageDeflate(
-        remote_no_context_takeover=answer.server_no_context_takeover,
-        local_no_context_takeover=answer.client_no_context_takeover,
-        remote_max_window_bits=answer.server_max_window_bits or _ZLIB_WINDOW_BITS,
-        local_max_window_bits=answer.client_max_window_bits or _ZLIB_WINDOW_BITS,
-        compress_settings=dict(_COMPRESS_SETTINGS),
+
+    name = NAME
+
+    def __init__(
+        self,
+        server_no_context_takeover: bool = False,
+        client_no_context_takeover: bool = False,
+        server_max_window_bits: int | None = None,
+        client_max_window_bits: int | Literal[True] | None = True,
+        compress_settings: dict[str, Any] | None = None,
+    ) -> None:
+        if server_max_window_bits is not None and not 8 <= server_max_window_bits <= 15:
+            raise ValueError("server_max_window_bits must be between 8 and 15")
+        if not (
+            client_max_window_bits is None
+            or client_max_window_bits is True
+            or 9 <= client_max_window_bits <= 15
+        ):
+            raise ValueError("client_max_window_bits must be between 9 and 15")
+        if compress_settings is not None and "wbits" in compress_settings:
+            raise ValueError(
+                "compress_settings must not include wbits, set client_max_window_bits instead"
+            )
+        self.server_no_context_takeover = server_no_context_takeover
+        self.client_no_context_takeover = client_no_context_takeover
+        self.server_max_window_bits = server_max_window_bits
+        self.client_max_window_bits = client_max_window_bits
+        self.compress_settings = compress_settings
+
+    def get_request_params(self) -> Sequence[ExtensionParameter]:
+        """The offer: the configured parameters."""
+        return _Parameters(
+            server_no_context_takeover=bool(self.server_no_context_takeover),
+            client_no_context_takeover=bool(self.client_no_context_takeover),
+            server_max_window_bits=self.server_max_window_bits,
+            client_max_window_bits=self.client_max_window_bits,
+        ).build()
+
+    def process_response_params(
+        self,
+        params: Sequence[ExtensionParameter],
+        accepted_extensions: Sequence[Extension],
+    ) -> PerMessageDeflate:
+        """
+        Check that the server's answer honours the offer; configure the extension with it.
+
+        Raises:
+            NegotiationError: If the answer is invalid, contradicts the offer, or repeats
+                permessage-deflate.
+        """
+        _reject_duplicate(accepted_extensions, "received duplicate")
+        answer = _Parameters.parse(params, offer=False)
+        if self.server_no_context_takeover and not answer.server_no_context_takeover:
+            raise NegotiationError("expected server_no_context_takeover")
+        server_bits = answer.server_max_window_bits
+        if self.server_max_window_bits is not None:
+            if server_bits is None:
+                raise NegotiationError("expected server_max_window_bits")
+            if server_bits > self.server_max_window_bits:
+                raise NegotiationError("unsupported server_max_window_bits")
+        client_bits = answer.client_max_window_bits
+        assert client_bits is not True
+        if self.client_max_window_bits is None:
+            if client_bits is not None:
+                raise NegotiationError("unexpected client_max_window_bits")
+        elif self.client_max_window_bits is not True:
+            # The server may leave out the client's window, which the offer capped.
+            if client_bits is None:
+                client_bits = self.client_max_window_bits
+            elif client_bits > self.client_max_window_bits:
+                raise NegotiationError("unsupported client_max_window_bits")
+        if client_bits == 8:
+            raise NegotiationError("unsupported client_max_window_bits = 8, use 9")
+        return PerMessageDeflate(
+            remote_no_context_takeover=answer.server_no_context_takeover,
+            local_no_context_takeover=(
+                answer.client_no_context_takeover or bool(self.client_no_context_takeover)
+            ),
+            remote_max_window_bits=server_bits or _ZLIB_WINDOW_BITS,
+            local_max_window_bits=client_bits or _ZLIB_WINDOW_BITS,
+            compress_settings=self.compress_settings,
+        )
+
+
+def enable_client_permessage_deflate(
+    extensions: Sequence[ClientExtensionFactory] | None,
+) -> Sequence[ClientExtensionFactory]:
+    """
+    Add the default client permessage-deflate factory after ``extensions``.
+
+    A permessage-deflate factory among ``extensions`` is kept, with its settings, instead.
+    """
+    extensions = [] if extensions is None else extensions
+    if any(factory.name == NAME for factory in extensions):
+        return extensions
+    default = ClientPerMessageDeflateFactory(compress_settings=dict(_DEFAULT_COMPRESS_SETTINGS))
+    return [*extensions, default]
+
+
+class ServerPerMessageDeflateFactory(ServerExtensionFactory):
+    """
+    How a server answers an offer of permessage-deflate (RFC 7692, section 7.1).
+
+    A ``*_no_context_takeover`` flag makes that side reset its compressor after each message,
+    whatever the client asked. ``server_max_window_bits`` (9 to 15; zlib can't compress with 8
+    bits) and ``client_max_window_bits`` (8 to 15) cap the windows; the client's cap applies if
+    the client supports it, unless ``require_client_max_window_bits``, which declines offers
+    without it. ``compress_settings`` are passed to :func:`zlib.compressobj`, except ``wbits``.
+    """
+
+    name = NAME
+
+    def __init__(
+        self,
+        server_no_context_takeover: bool = False,
+        client_no_context_takeover: bool = False,
+        server_max_window_bits: int | None = None,
+        client_max_window_bits: int | None = None,
+        compress_settings: dict[str, Any] | None = None,
+        require_client_max_window_bits: bool = False,
+    ) -> None:
+        if server_max_window_bits is not None and not 9 <= server_max_window_bits <= 15:
+            raise ValueError("server_max_window_bits must be between 9 and 15")
+        if client_max_window_bits is not None and not 8 <= client_max_window_bits <= 15:
+            raise ValueError("client_max_window_bits must be between 8 and 15")
+        if compress_settings is not None and "wbits" in compress_settings:
+            raise ValueError(
+                "compress_settings must not include wbits, set server_max_window_bits instead"
+            )
+        if client_max_window_bits is None and require_client_max_window_bits:
+            raise ValueError(
+                "require_client_max_window_bits is enabled, "
+                "but client_max_window_bits isn't configured"
+            )
+        self.server_no_context_takeover = server_no_context_takeover
+        self.client_no_context_takeover = client_no_context_takeover
+        self.server_max_window_bits = server_max_window_bits
+        self.client_max_window_bits = client_max_window_bits
+        self.compress_settings = compress_settings
+        self.require_client_max_window_bits = require_client_max_window_bits
+
+    def process_request_params(
+        self,
+        params: Sequence[ExtensionParameter],
+        accepted_extensions: Sequence[Extension],
+    ) -> tuple[list[ExtensionParameter], PerMessageDeflate]:
+        """
+        Answer the client's offer within the configured limits; configure the extension.
+
+        Raises:
+            NegotiationError: If the offer is invalid, can't be met, or repeats
+                permessage-deflate; the offer is then declined.
+        """
+        _reject_duplicate(accepted_extensions, "skipped duplicate")
+        offer = _Parameters.parse(params, offer=True)
+        server_bits = offer.server_max_window_bits
+        limit = self.server_max_window_bits
+        if limit is not None:
+            server_bits = limit if server_bits is None else min(server_bits, limit)
+        if server_bits == 8:
+            raise NegotiationError("unsupported server_max_window_bits = 8, use 9")
+        client_bits = offer.client_max_window_bits
+        if client_bits is True:
+            # The client lets the server pick its window: the configured cap, if any.
+            client_bits = self.client_max_window_bits
+        elif self.client_max_window_bits is not None:
+            if client_bits is not None:
+                client_bits = min(client_bits, self.client_max_window_bits)
+            elif self.require_client_max_window_bits:
+                raise NegotiationError("required client_max_window_bits")
+        answer = _Parameters(
+            server_no_context_takeover=(
+                offer.server_no_context_takeover or bool(self.server_no_context_takeover)
+            ),
+            client_no_context_takeover=(
+                offer.client_no_context_takeover or bool(self.client_no_context_takeover)
+            ),
+            server_max_window_bits=server_bits,
+            client_max_window_bits=client_bits,
+        )
+        return answer.build(), PerMessageDeflate(
+            remote_no_context_takeover=answer.client_no_context_takeover,
+            local_no_context_takeover=answer.server_no_context_takeover,
+            remote_max_window_bits=client_bits or _ZLIB_WINDOW_BITS,
+            local_max_window_bits=server_bits or _ZLIB_WINDOW_BITS,
+            compress_settings=self.compress_settings,
+        )
+
+
+def enable_server_permessage_deflate(
+    extensions: Sequence[ServerExtensionFactory] | None,
+) -> Sequence[ServerExtensionFactory]:
+    """
+    Add the default server permessage-deflate factory after ``extensions``.
+
+    A permessage-deflate factory among ``extensions`` is kept, with its settings, instead.
+    """
+    extensions = [] if extensions is None else extensions
+    if any(factory.name == NAME for factory in extensions):
+        return extensions
+    default = ServerPerMessageDeflateFactory(
+        server_max_window_bits=_DEFAULT_MAX_WINDOW_BITS,
+        client_max_window_bits=_DEFAULT_MAX_WINDOW_BITS,
+        compress_settings=dict(_DEFAULT_COMPRESS_SETTINGS),
     )
-
-
-def client_accept(header_values: Sequence[str], offered: bool) -> PerMessageDeflate | None:
-    """
-    Check the ``Sec-WebSocket-Extensions`` response headers against what the client offered.
-
-    Return the codec when the server accepted permessage-deflate, else :obj:`None`.
-
-    Raises:
-        InvalidHeaderFormat: If a header can't be parsed.
-        NegotiationError: If the server accepted an extension that wasn't offered, several
-            times the same one, or with parameters that don't fit the offer.
-    """
-    if not header_values:
-        return None
-    if not offered:
-        raise NegotiationError("no extensions supported")
-    accepted: PerMessageDeflate | None = None
-    for name, params in _parse(header_values):
-        extension = None
-        if name == NAME and accepted is None:
-            with contextlib.suppress(NegotiationError):
-                extension = _accept_answer(params)
-        if extension is None:
-            raise NegotiationError(f"Unsupported extension: name = {name}, params = {params}")
-        accepted = extension
-    return accepted
-
-
-def _answer_offer(
-    params: Sequence[ExtensionParameter],
-) -> tuple[list[ExtensionParameter], PerMessageDeflate]:
-    """
-    Answer a client's offer and configure the server accordingly.
-
-    Raises:
-        NegotiationError: If the offer can't be accepted.
-    """
-    offer = _Parameters.parse(params, offer=True)
-    server_max_window_bits = min(
-        offer.server_max_window_bits or _SERVER_MAX_WINDOW_BITS, _SERVER_MAX_WINDOW_BITS
-    )
-    if server_max_window_bits == 8:
-        # zlib can't compress with a window of 8 bits.
-        raise NegotiationError("unsupported server_max_window_bits = 8, use 9")
-    client_max_window_bits = offer.client_max_window_bits
-    if client_max_window_bits is True:
-        client_max_window_bits = _CLIENT_MAX_WINDOW_BITS
-    elif client_max_window_bits is not None:
-        client_max_window_bits = min(client_max_window_bits, _CLIENT_MAX_WINDOW_BITS)
-    answer = dataclasses.replace(
-        offer,
-        server_max_window_bits=server_max_window_bits,
-        client_max_window_bits=client_max_window_bits,
-    )
-    return answer.build(), PerMessageDeflate(
-        remote_no_context_takeover=offer.client_no_context_takeover,
-        local_no_context_takeover=offer.server_no_context_takeover,
-        remote_max_window_bits=client_max_window_bits or _ZLIB_WINDOW_BITS,
-        local_max_window_bits=server_max_window_bits,
-        compress_settings=dict(_COMPRESS_SETTINGS),
-    )
-
-
-def server_negotiate(
-    header_values: Sequence[str], compression: str | None
-) -> tuple[str, PerMessageDeflate] | None:
-    """
-    Pick the first acceptable permessage-deflate offer among the request headers.
-
-    Return the ``Sec-WebSocket-Extensions`` response header and the codec, or :obj:`None` when
-    compression is disabled or no offer is acceptable; other extensions are declined.
-
-    Raises:
-        InvalidHeaderFormat: If a header can't be parsed.
-    """
-    if not _enabled(compression) or not header_values:
-        return None
-    for name, params in _parse(header_values):
-        if name == NAME:
-            with contextlib.suppress(NegotiationError):
-                response_params, extension = _answer_offer(params)
-                return build_extension([(NAME, response_params)]), extension
-    return None
+    return [*extensions, default]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..scenario import Pair, scenario
-from ._shapes import hold, open_and_close
+from ._shapes import open_and_close
 
 
 @scenario("connect", seed="ssl-false", sides="client")
@@ -21,18 +21,3 @@ async def https_proxy_with_proxy_ssl(pair: Pair) -> Any:
         pair, "ws://127.0.0.1:9/", proxy="https://127.0.0.1:9", proxy_ssl=True, open_timeout=0.5
     )
 
-
-@scenario("connect", seed="extensions")
-async def custom_extensions_empty(pair: Pair) -> Any:
-    """connect(extensions=[]) and serve(extensions=[]): no custom extension factories."""
-
-    async def attempt() -> Any:
-        async with pair.serve(hold, extensions=[]) as url:
-            return await open_and_close(pair, url, extension_header, extensions=[])
-
-    return await pair.catch(attempt())
-
-
-def extension_header(ws: Any) -> Any:
-    """The negotiated extensions, as the client saw them."""
-    return ws.response.headers.get("Sec-WebSocket-Extensions")

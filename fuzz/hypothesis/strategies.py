@@ -428,9 +428,11 @@ def calls(max_calls: int = 8) -> st.SearchStrategy[list[Call]]:
     return st.lists(call, max_size=max_calls)
 
 
-# connect() / serve() keyword arguments websockets and compat both support, with values.
+# connect() / serve() keyword arguments websockets and compat both support, with values. Hook
+# names and lists of factory names are placeholders, built from each target's modules.
 SUPPORTED_CONNECT: dict[str, st.SearchStrategy[Any]] = {
     "compression": st.sampled_from([None, "deflate"]),
+    "extensions": st.sampled_from([None, ["client-deflate"]]),
     "max_size": st.sampled_from([None, 2**16, 2**20]),
     "max_queue": st.sampled_from([None, 1, 16, (8, 2)]),
     "write_limit": st.sampled_from([2**15, (2**16, 2**10)]),
@@ -445,6 +447,7 @@ SUPPORTED_CONNECT: dict[str, st.SearchStrategy[Any]] = {
 }
 SUPPORTED_SERVE: dict[str, st.SearchStrategy[Any]] = {
     "compression": st.sampled_from([None, "deflate"]),
+    "extensions": st.sampled_from([None, [], ["server-deflate"]]),
     "max_size": st.sampled_from([None, 2**16, 2**20]),
     "max_queue": st.sampled_from([None, 1, 16]),
     "ping_interval": st.sampled_from([None, 20.0]),
@@ -465,5 +468,7 @@ def options(
     """Some supported keywords with values, and some unsupported feature ids to add."""
     names = draw(st.lists(st.sampled_from(sorted(supported)), unique=True, max_size=5))
     kwargs = {name: draw(supported[name]) for name in sorted(names)}
-    features = draw(st.lists(st.sampled_from(unsupported), unique=True, max_size=2))
+    features = (
+        draw(st.lists(st.sampled_from(unsupported), unique=True, max_size=2)) if unsupported else []
+    )
     return kwargs, sorted(features)

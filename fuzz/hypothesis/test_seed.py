@@ -1,8 +1,9 @@
 """Generated connect() / serve() keywords from the seed's supported and unsupported lines.
 
 With only supported keywords a target connects (or serves) and echoes a message like the
-reference; with any keyword of an unsupported catalogue feature, the call raises the feature's
-documented error (``UnsupportedFeature``) while websockets accepts the same keywords.
+reference, or fails like it to reach something absent that a supported feature's keywords name;
+with any keyword of an unsupported catalogue feature, the call raises the feature's documented
+error (``UnsupportedFeature``) while websockets accepts the same keywords.
 """
 
 from __future__ import annotations
@@ -12,10 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from hypothesis import example, given
-from websockets.extensions.permessage_deflate import (
-    ClientPerMessageDeflateFactory,
-    ServerPerMessageDeflateFactory,
-)
 
 from conformance import catalogue, trace
 from conformance.scenario import Pair
@@ -46,32 +43,47 @@ def sync_hook(*args: Any) -> None:
     return None
 
 
-# Keywords requesting each unsupported feature, built from a target's client or server module.
-# Extension factories come from websockets: any value is a custom extension for compat.
-# ssl-false isn't here: websockets itself rejects ssl=False with a wss:// URI.
-UNSUPPORTED_CONNECT: dict[str, Keywords] = {
-    "extensions": lambda module: {"extensions": [ClientPerMessageDeflateFactory()]},
+# Keywords requesting each unsupported feature, built from a target's client or server module:
+# none is left. ssl-false isn't here: websockets itself rejects ssl=False with a wss:// URI.
+UNSUPPORTED_CONNECT: dict[str, Keywords] = {}
+UNSUPPORTED_SERVE: dict[str, Keywords] = {}
+# Keywords of supported seed features that need something absent on loopback: websockets
+# accepts them and fails reaching it with an OSError; the target must fail the same way.
+UNREACHABLE_CONNECT: dict[str, Keywords] = {
     "proxy-tls": lambda module: {"proxy": ABSENT_PROXY, "proxy_ssl": True},
 }
-UNSUPPORTED_SERVE: dict[str, Keywords] = {
-    "extensions": lambda module: {"extensions": [ServerPerMessageDeflateFactory()]},
-}
-# Features whose keywords need something absent on loopback: websockets accepts the keywords
-# and fails reaching it with an OSError.
-UNREACHABLE = {"proxy-tls"}
+SEED_CONNECT = {**UNSUPPORTED_CONNECT, **UNREACHABLE_CONNECT}
 
 
-def materialise(kwargs: dict[str, Any], module: Any) -> dict[str, Any]:
-    """Replace the strategies' hook placeholders with hooks built from a target's module."""
+def materialise(
+    kwargs: dict[str, Any], module: Any, deflate: Callable[[], Any]
+) -> dict[str, Any]:
+    """
+    Replace the strategies' placeholders with hooks built from a target's client or server
+    module, and with factories from its permessage-deflate module, returned by ``deflate()``.
+    """
     hooks = {
         "sync-hook": lambda: sync_hook,
         "async-hook": lambda: async_hook,
         "async-basic-auth": lambda: module.basic_auth(check_credentials=check_credentials),
     }
-    return {
-        key: hooks[value]() if isinstance(value, str) and value in hooks else value
-        for key, value in kwargs.items()
+    factories = {
+        "client-deflate": lambda: deflate().ClientPerMessageDeflateFactory(
+            server_max_window_bits=10, client_no_context_takeover=True
+        ),
+        "server-deflate": lambda: deflate().ServerPerMessageDeflateFactory(
+            server_max_window_bits=11, client_max_window_bits=10
+        ),
     }
+
+    def value(item: Any) -> Any:
+        if isinstance(item, str) and item in hooks:
+            return hooks[item]()
+        if isinstance(item, list):
+            return [factories[part]() if part in factories else part for part in item]
+        return item
+
+    return {key: value(item) for key, item in kwargs.items()}
 
 
 async def echoes(pair: Pair, url: str, **kwargs: Any) -> Any:
@@ -89,9 +101,9 @@ async def attempt_connect(
     url = await harness.share("seed-echo", lambda: serving(pair, echo))
 
     async def attempt() -> Any:
-        options = materialise(kwargs, pair.client_module)
+        options = materialise(kwargs, pair.client_module, lambda: pair.client_deflate)
         for feature in features:
-            options.update(UNSUPPORTED_CONNECT[feature](pair.client_module))
+            options.update(SEED_CONNECT[feature](pair.client_module))
         return await echoes(pair, url + "/", **options)
 
     return await pair.catch(attempt())
@@ -104,7 +116,7 @@ async def attempt_serve(
     pair = Pair(REFERENCE_TARGET, side)
 
     async def attempt() -> Any:
-        options = materialise(kwargs, pair.server_module)
+        options = materialise(kwargs, pair.server_module, lambda: pair.server_deflate)
         for feature in features:
             options.update(UNSUPPORTED_SERVE[feature](pair.server_module))
         async with serving(pair, echo, **options) as url:
@@ -121,22 +133,33 @@ def outcome_name(outcome: Any) -> str:
 def expectations(
     tally: Tally, reference: Any, actual: Any, features: list[str], example: object
 ) -> None:
-    """The reference accepts the keywords; the target echoes, or raises if any is unsupported."""
+    """
+    The reference accepts the keywords; the target raises if any is unsupported, else has the
+    reference's outcome: an echo, or the error reaching what's absent.
+    """
     name = outcome_name(reference)
-    unreachable = UNREACHABLE.intersection(features)
+    unreachable = UNREACHABLE_CONNECT.keys() & set(features)
     if name in ("TypeError", "ValueError") or (not unreachable and name != "echo"):
         raise AssertionError(f"websockets rejects {example!r}: {reference}")
-    wanted = {catalogue.load().feature(feature).error for feature in features} or {"echo"}
+    unsupported = [feature for feature in features if feature not in UNREACHABLE_CONNECT]
+    if not unsupported:
+        tally.expect(actual == reference, example, f"expected {reference}, got {actual}")
+        return
+    wanted = {catalogue.load().feature(feature).error for feature in unsupported}
     tally.expect(outcome_name(actual) in wanted, example, f"expected {wanted}, got {actual}")
 
 
 def test_connect_keywords(harness: Harness, target: Target) -> None:
-    """connect() accepts supported keywords and rejects unsupported features at the call."""
+    """
+    connect() accepts supported keywords, fails like websockets to reach an absent HTTPS proxy,
+    and rejects unsupported features at the call.
+    """
 
-    @given(choice=strategies.options(strategies.SUPPORTED_CONNECT, sorted(UNSUPPORTED_CONNECT)))
+    @given(choice=strategies.options(strategies.SUPPORTED_CONNECT, sorted(SEED_CONNECT)))
     # Regression: websockets sends an empty extensions header for extensions=[] without
-    # compression, and rejects it; the keyword tables use a real factory.
-    @example(choice=({"compression": None}, ["extensions"]))
+    # compression, and rejects it; the keyword strategies use a real factory.
+    @example(choice=({"compression": None, "extensions": ["client-deflate"]}, []))
+    @example(choice=({}, ["proxy-tls"]))
     def connect_keywords(tally: Tally, choice: tuple[dict[str, Any], list[str]]) -> None:
         kwargs, features = choice
         reference = harness.run(attempt_connect(harness, REFERENCE_TARGET, kwargs, features))
@@ -159,9 +182,12 @@ def test_serve_keywords(harness: Harness, target: Target) -> None:
     harness.measure("seed-serve-keywords", target, serve_keywords)
 
 
-def test_unsupported_keywords_are_seed_features() -> None:
-    """Every feature the keyword tables request is an unsupported feature of the catalogue."""
+def test_keywords_are_seed_features() -> None:
+    """The keyword tables request seed features: unsupported ones, or supported unreachable ones."""
     features = {feature.id: feature for feature in catalogue.load().features}
     for feature_id in {*UNSUPPORTED_CONNECT, *UNSUPPORTED_SERVE}:
         assert features[feature_id].status == "unsupported"
+        assert features[feature_id].seed is not None
+    for feature_id in UNREACHABLE_CONNECT:
+        assert features[feature_id].status == "supported"
         assert features[feature_id].seed is not None
