@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 from ..exceptions import (
     DuplicateParameter,
@@ -38,6 +38,8 @@ from ..exceptions import (
 from ..frames import CONT, CTRL_OPCODES, Frame
 from ..typing import BytesLike, ExtensionName, ExtensionParameter
 from .base import ClientExtensionFactory, Extension, ServerExtensionFactory
+
+Factory = TypeVar("Factory", ClientExtensionFactory, ServerExtensionFactory)
 
 __all__ = [
     "ClientPerMessageDeflateFactory",
@@ -277,6 +279,29 @@ class _Parameters:
 _PARAMETER_NAMES = frozenset(field.name for field in dataclasses.fields(_Parameters))
 
 
+def _check_bits(name: str, bits: int | None, *, lowest: int) -> None:
+    """Refuse a window size zlib can't use on that side (``lowest`` to 15 bits)."""
+    if bits is not None and not lowest <= bits <= 15:
+        raise ValueError(f"{name} must be between {lowest} and 15")
+
+
+def _check_compress_settings(settings: dict[str, Any] | None, window_setting: str) -> None:
+    """Refuse a window size given through zlib's settings rather than ``window_setting``."""
+    if settings is not None and "wbits" in settings:
+        raise ValueError(f"compress_settings must not include wbits, set {window_setting} instead")
+
+
+def _with_default(
+    extensions: Sequence[Factory] | None, default: Callable[[], Factory]
+) -> Sequence[Factory]:
+    """``extensions``, then a default permessage-deflate factory unless they hold one."""
+    given: list[Factory] = [] if extensions is None else list(extensions)
+    if any(factory.name == NAME for factory in given):
+        return extensions if extensions is not None else given
+    given.append(default())
+    return given
+
+
 def _reject_duplicate(accepted_extensions: Sequence[Extension], error: str) -> None:
     """Refuse a second permessage-deflate: it would compress the same messages twice."""
     if any(extension.name == NAME for extension in accepted_extensions):
@@ -304,18 +329,10 @@ class ClientPerMessageDeflateFactory(ClientExtensionFactory):
         client_max_window_bits: int | Literal[True] | None = True,
         compress_settings: dict[str, Any] | None = None,
     ) -> None:
-        if server_max_window_bits is not None and not 8 <= server_max_window_bits <= 15:
-            raise ValueError("server_max_window_bits must be between 8 and 15")
-        if not (
-            client_max_window_bits is None
-            or client_max_window_bits is True
-            or 9 <= client_max_window_bits <= 15
-        ):
-            raise ValueError("client_max_window_bits must be between 9 and 15")
-        if compress_settings is not None and "wbits" in compress_settings:
-            raise ValueError(
-                "compress_settings must not include wbits, set client_max_window_bits instead"
-            )
+        _check_bits("server_max_window_bits", server_max_window_bits, lowest=8)
+        if client_max_window_bits is not True:
+            _check_bits("client_max_window_bits", client_max_window_bits, lowest=9)
+        _check_compress_settings(compress_settings, "client_max_window_bits")
         self.server_no_context_takeover = server_no_context_takeover
         self.client_no_context_takeover = client_no_context_takeover
         self.server_max_window_bits = server_max_window_bits
@@ -385,11 +402,10 @@ def enable_client_permessage_deflate(
 
     A permessage-deflate factory among ``extensions`` is kept, with its settings, instead.
     """
-    extensions = [] if extensions is None else extensions
-    if any(factory.name == NAME for factory in extensions):
-        return extensions
-    default = ClientPerMessageDeflateFactory(compress_settings=dict(_DEFAULT_COMPRESS_SETTINGS))
-    return [*extensions, default]
+    return _with_default(
+        extensions,
+        lambda: ClientPerMessageDeflateFactory(compress_settings=dict(_DEFAULT_COMPRESS_SETTINGS)),
+    )
 
 
 class ServerPerMessageDeflateFactory(ServerExtensionFactory):
@@ -414,14 +430,9 @@ class ServerPerMessageDeflateFactory(ServerExtensionFactory):
         compress_settings: dict[str, Any] | None = None,
         require_client_max_window_bits: bool = False,
     ) -> None:
-        if server_max_window_bits is not None and not 9 <= server_max_window_bits <= 15:
-            raise ValueError("server_max_window_bits must be between 9 and 15")
-        if client_max_window_bits is not None and not 8 <= client_max_window_bits <= 15:
-            raise ValueError("client_max_window_bits must be between 8 and 15")
-        if compress_settings is not None and "wbits" in compress_settings:
-            raise ValueError(
-                "compress_settings must not include wbits, set server_max_window_bits instead"
-            )
+        _check_bits("server_max_window_bits", server_max_window_bits, lowest=9)
+        _check_bits("client_max_window_bits", client_max_window_bits, lowest=8)
+        _check_compress_settings(compress_settings, "server_max_window_bits")
         if client_max_window_bits is None and require_client_max_window_bits:
             raise ValueError(
                 "require_client_max_window_bits is enabled, "
@@ -490,12 +501,11 @@ def enable_server_permessage_deflate(
 
     A permessage-deflate factory among ``extensions`` is kept, with its settings, instead.
     """
-    extensions = [] if extensions is None else extensions
-    if any(factory.name == NAME for factory in extensions):
-        return extensions
-    default = ServerPerMessageDeflateFactory(
-        server_max_window_bits=_DEFAULT_MAX_WINDOW_BITS,
-        client_max_window_bits=_DEFAULT_MAX_WINDOW_BITS,
-        compress_settings=dict(_DEFAULT_COMPRESS_SETTINGS),
+    return _with_default(
+        extensions,
+        lambda: ServerPerMessageDeflateFactory(
+            server_max_window_bits=_DEFAULT_MAX_WINDOW_BITS,
+            client_max_window_bits=_DEFAULT_MAX_WINDOW_BITS,
+            compress_settings=dict(_DEFAULT_COMPRESS_SETTINGS),
+        ),
     )
-    return [*extensions, default]
