@@ -71,6 +71,10 @@ UTF8Decoder = codecs.getincrementaldecoder("utf-8")
 OPEN, CLOSING, CLOSED = State.OPEN, State.CLOSING, State.CLOSED
 
 
+class _WriteAborted(Exception):
+    """An extension failed encoding a frame and the connection was aborted."""
+
+
 class CoreLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
     """The log of picows itself, quieter than picows' default.
 
@@ -818,10 +822,22 @@ class Connection(WSListener):
             self._send_frame(self._encode(Frame(OPCODES[msg_type], data, fin)))
 
     def _encode(self, frame: Frame) -> Frame:
-        """Encode a frame to send with each extension, in the order of negotiation."""
+        """Encode a frame to send with each extension, in the order of negotiation.
+
+        An extension failing with anything but a protocol or concurrency error is a bug: as
+        websockets does, log it, abort the connection and let the caller raise ConnectionClosed.
+        """
         assert self._extensions is not None
-        for extension in self._extensions:
-            frame = extension.encode(frame)
+        try:
+            for extension in self._extensions:
+                frame = extension.encode(frame)
+        except (ProtocolError, ConcurrencyError):
+            raise
+        except Exception as exc:
+            self.logger.error("unexpected internal error", exc_info=True)
+            self._set_connection_exc(exc)
+            self._raw.abort()
+            raise _WriteAborted from exc
         return frame
 
     def _send_frame(self, frame: Frame) -> None:
@@ -873,6 +889,16 @@ class Connection(WSListener):
         text: bool | None,
     ) -> None:
         """:meth:`send` when the fast path doesn't apply."""
+        try:
+            await self._send_slowly(message, text)
+        except _WriteAborted:
+            await self._wait_closed_and_raise()
+
+    async def _send_slowly(
+        self,
+        message: DataLike | Iterable[DataLike] | AsyncIterable[DataLike],
+        text: bool | None,
+    ) -> None:
         while self._send_in_progress is not None:
             await asyncio.shield(self._send_in_progress)
         if isinstance(message, str):
@@ -932,6 +958,8 @@ class Connection(WSListener):
             self._write(CONTINUATION, b"", True)
             if self._writing_paused:
                 await self._drain()
+        except _WriteAborted:
+            raise
         except Exception:
             if self._state is OPEN:
                 self._fail(CloseCode.INTERNAL_ERROR, "error in fragmented message")
@@ -946,15 +974,20 @@ class Connection(WSListener):
         """Perform the closing handshake, waiting at most ``close_timeout`` for the peer."""
         if self._state is OPEN:
             if self._send_in_progress is not None:
-                self._fail(CloseCode.INTERNAL_ERROR, "close during fragmented message")
+                with contextlib.suppress(_WriteAborted):
+                    self._fail(CloseCode.INTERNAL_ERROR, "close during fragmented message")
             else:
                 close = Close(code, reason)
                 payload = close.serialize()
                 _check_control_frame(payload)
-                self._send_close_frame(payload)
-                self._close_sent = close
-                self._state = CLOSING
-                self._arm_close_timer()
+                try:
+                    self._send_close_frame(payload)
+                except _WriteAborted:
+                    pass
+                else:
+                    self._close_sent = close
+                    self._state = CLOSING
+                    self._arm_close_timer()
         with contextlib.suppress(ConnectionClosed):
             await self._wait_closed_and_raise()
 
@@ -975,7 +1008,10 @@ class Connection(WSListener):
         pong_waiter: asyncio.Future[float] = self.loop.create_future()
         self._pings[data] = (pong_waiter, self.loop.time())
         _check_control_frame(data)
-        self._send_control(PING, data)
+        try:
+            self._send_control(PING, data)
+        except _WriteAborted:
+            await self._wait_closed_and_raise()
         return pong_waiter
 
     async def pong(self, data: DataLike = b"") -> None:
@@ -984,7 +1020,10 @@ class Connection(WSListener):
         if self._state is not OPEN:
             await self._wait_closed_and_raise()
         _check_control_frame(data)
-        self._send_control(PONG, data)
+        try:
+            self._send_control(PONG, data)
+        except _WriteAborted:
+            await self._wait_closed_and_raise()
 
     def _acknowledge_pings(self, data: bytes) -> None:
         """Resolve the ping matching ``data`` and every ping sent before it."""
@@ -1018,7 +1057,10 @@ class Connection(WSListener):
             data = struct.pack("!I", random.getrandbits(32))
         pong_waiter: asyncio.Future[float] = self.loop.create_future()
         self._pings[data] = (pong_waiter, self.loop.time())
-        self._send_control(PING, data)
+        try:
+            self._send_control(PING, data)
+        except _WriteAborted:
+            return
         if self.ping_timeout is None:
             # No pong is awaited: the next ping follows ping_interval after this one, answered
             # or not.

@@ -7,7 +7,9 @@ they log what they negotiate and every frame they see, and that log is part of t
 * ``x-swapcase`` swaps the case of ASCII letters in data frames and sets RSV2;
 * ``x-tag`` prefixes data frames with ``<t>`` and sets RSV3; a frame with RSV3 but without the
   prefix is a protocol error;
-* ``x-fragile`` fails with RuntimeError on any data frame with RSV2, as a buggy extension would.
+* ``x-fragile`` fails with RuntimeError on any data frame with RSV2, as a buggy extension would;
+* ``x-brittle`` fails with RuntimeError encoding any data frame, so sending fails;
+* ``x-glass`` fails with RuntimeError encoding any frame, control frames included.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import contextlib
 import dataclasses
 import types
 import zlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .. import trace
@@ -67,12 +69,15 @@ class Spec:
     rsv: str
     encode: Callable[[types.ModuleType, bytes], bytes]
     decode: Callable[[types.ModuleType, bytes], bytes]
+    control: bool = False
 
 
 SPECS = {
     "x-swapcase": Spec("rsv2", _swapcase, _swapcase),
     "x-tag": Spec("rsv3", _tag, _untag),
     "x-fragile": Spec("rsv2", _swapcase, _fail),
+    "x-brittle": Spec("rsv2", _fail, _swapcase),
+    "x-glass": Spec("rsv2", _fail, _swapcase, control=True),
 }
 
 
@@ -95,7 +100,7 @@ def make_extension(base: types.ModuleType, exceptions: types.ModuleType, name: s
 
         def encode(self, frame: Any) -> Any:
             self.log.append(["encode", name, *_frame(frame)])
-            if frame.opcode in DATA_OPCODES:
+            if frame.opcode in DATA_OPCODES or spec.control:
                 data = spec.encode(exceptions, bytes(frame.data))
                 return dataclasses.replace(frame, data=data, **{spec.rsv: True})
             return frame
@@ -297,6 +302,8 @@ NEGOTIATION_CASES: list[tuple[str, str, dict[str, Any]]] = [
      {"client": ["x-swapcase"], "server": [("x-swapcase", Options(fail=True))]}),
     ("extensions.without-client-factories", "extensions=None offers nothing but deflate",
      {"client": None, "server": ["x-swapcase", "x-tag"]}),
+    ("extensions.encode-fails", "x-brittle raises RuntimeError encoding the first message",
+     {"client": ["x-brittle"], "server": ["x-brittle"]}),
 ]
 
 
@@ -304,6 +311,51 @@ NEGOTIATION_CASES: list[tuple[str, str, dict[str, Any]]] = [
 async def negotiation(pair: Pair, **kwargs: Any) -> Any:
     """Extension factories on both sides: what is negotiated and how frames go through."""
     return await negotiated(pair, **kwargs)
+
+
+async def _fragments(ws: Any) -> None:
+    await ws.send(["frag", "ments"])
+
+
+async def _ping(ws: Any) -> None:
+    await ws.ping(b"ping")
+
+
+async def _pong(ws: Any) -> None:
+    await ws.pong(b"unsolicited")
+
+
+async def _close(ws: Any) -> None:
+    await ws.close()
+
+
+FAILING_SENDS: dict[str, Callable[[Any], Awaitable[None]]] = {
+    "fragments": _fragments, "ping": _ping, "pong": _pong, "close": _close,
+}
+FAILING_SEND_CASES = [
+    (f"extensions.encode-fails-on-{name}", f"x-glass raises RuntimeError encoding a {name}",
+     {"operation": name})
+    for name in FAILING_SENDS
+]
+
+
+@family("extensions", FAILING_SEND_CASES, seed="extensions")
+async def failing_send(pair: Pair, operation: str) -> Any:
+    """An extension fails encoding what the client sends: the call, the close and the logs."""
+    client_log: Log = []
+    server_log: Log = []
+    recorder = Recorder(echo_until_closed)
+    async with pair.serve(
+        recorder, extensions=[server_factory(pair, "x-glass", server_log)], compression=None
+    ) as url, pair.connect(
+        url, extensions=[client_factory(pair, "x-glass", client_log)], compression=None
+    ) as ws:
+        outcome = await pair.catch(FAILING_SENDS[operation](ws))
+        await ws.wait_closed()
+        state = closed(ws)
+        server = await recorder.wait(pair)
+    return {"outcome": outcome, "closed": state, "server": server, "client_log": client_log,
+            "server_log": server_log, "logged": pair.logged_errors()}
 
 
 # permessage-deflate configured with factories, each target's own.
