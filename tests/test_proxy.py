@@ -701,3 +701,40 @@ async def test_refusal_body_through_http_proxy(proxies: dict[str, int]) -> None:
             except Exception as exc:
                 outcomes.append((type(exc).__name__, bytes(exc.response.body) == body))
     assert outcomes == [("InvalidStatus", True)] * 2
+
+
+@pytest.mark.parametrize("proxy", [None, "http", "https", "socks5h"])
+async def test_wss_with_ssl_false(
+    tls: ssl.SSLContext, trusting: ssl.SSLContext, proxy: str | None
+) -> None:
+    """
+    ``ssl=False`` with ``wss://`` fails where asyncio refuses it: at once without a proxy, once
+    connected to a SOCKS proxy, and when starting TLS inside an HTTP proxy's tunnel.
+    """
+    if proxy is None:
+        outcome = await differential("wss://127.0.0.1:8765/", ssl=False)
+        assert outcome[:2] == ("raised", "ValueError")
+        return
+    requests: list[Any] = []
+    if proxy == "socks5h":
+        handler, context, kwargs = socks_proxy(5, requests), None, {}
+    else:
+        handler = http_proxy(b"HTTP/1.1 200 OK\r\n\r\n", requests)
+        context, kwargs = scripted(proxy, tls, trusting)
+    async with tcp_server(handler, context) as port:
+        outcome = await differential(
+            "wss://example.com/", proxy=f"{proxy}://127.0.0.1:{port}", ssl=False, **kwargs
+        )
+    assert outcome[:2] == ("raised", "ProxyError" if proxy == "socks5h" else "TypeError")
+    assert len(requests) == 2  # the proxy was asked by websockets, then by compat
+
+
+# websockets leaves the socket to the SOCKS proxy open when the loop refuses its keywords.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_wss_with_ssl_false_through_socks_tunnel(
+    proxies: dict[str, int], tls_server_port: int
+) -> None:
+    """Once the SOCKS proxy opened the tunnel, asyncio refuses ``server_hostname`` without TLS."""
+    uri = f"wss://127.0.0.1:{tls_server_port}/"
+    outcome = await differential(uri, proxy=f"socks5h://127.0.0.1:{proxies['open']}", ssl=False)
+    assert outcome == ("raised", "ValueError", "server_hostname is only meaningful with ssl")

@@ -52,7 +52,7 @@ from .connection import (
     queue_bounds,
 )
 from .handoff import open_unix_client
-from .proxy import open_socket, select_proxy
+from .proxy import TLS_DISABLED, open_socket, select_proxy
 from .rejection import read_response
 from .tunnel import open_tunnel
 
@@ -293,9 +293,12 @@ class connect:
         ssl = kwargs.pop("ssl", True if wsuri.secure else None)
         if wsuri.secure and ssl is None:
             raise ValueError("ssl=None is incompatible with a wss:// URI")
-        if wsuri.secure and ssl is False:
-            # websockets passes server_hostname to asyncio, which refuses it without TLS.
-            raise ValueError("server_hostname is only meaningful with ssl")
+        # websockets passes server_hostname to asyncio, which refuses it without TLS: at once,
+        # or once connected to a SOCKS proxy, or, through an HTTP proxy, when starting TLS.
+        tls_disabled = wsuri.secure and ssl is False
+        proxy = select_proxy(wsuri, self.proxy, kwargs)
+        if tls_disabled and proxy is None:
+            raise ValueError(TLS_DISABLED)
         tls_kwargs = {name: kwargs.pop(name) for name in TLS_KWARGS if name in kwargs}
         if wsuri.secure:
             tls_kwargs.setdefault("server_hostname", wsuri.host)
@@ -308,11 +311,10 @@ class connect:
 
         # A duplicate of a ws:// socket outlives picows' close: it reads a refused response's body.
         spare: socket.socket | None = None
-        proxy = select_proxy(wsuri, self.proxy, kwargs)
 
         async def socket_factory(_: object) -> socket.socket:
             nonlocal spare
-            sock = await open_socket(wsuri, proxy, kwargs)
+            sock = await open_socket(wsuri, proxy, kwargs, tls_disabled)
             if not wsuri.secure:
                 spare = sock.dup()
             return sock

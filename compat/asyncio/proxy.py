@@ -20,7 +20,10 @@ from ..uri import Proxy, WebSocketURI, get_proxy, parse_proxy
 from .socks import connect_socks_proxy
 from .tcp import connect_tcp
 
-__all__ = ["open_socket", "select_proxy"]
+__all__ = ["TLS_DISABLED", "open_socket", "select_proxy"]
+
+# asyncio's error for ``server_hostname`` without TLS, which websockets passes for wss:// URIs.
+TLS_DISABLED = "server_hostname is only meaningful with ssl"
 
 
 def select_proxy(
@@ -38,7 +41,7 @@ def select_proxy(
 
 
 async def open_socket(
-    wsuri: WebSocketURI, proxy: Proxy | None, kwargs: dict[str, Any]
+    wsuri: WebSocketURI, proxy: Proxy | None, kwargs: dict[str, Any], tls_disabled: bool = False
 ) -> socket.socket:
     """
     Return a socket connected to the server of ``wsuri``, through the SOCKS ``proxy`` if any.
@@ -46,7 +49,8 @@ async def open_socket(
     ``kwargs`` are the keyword arguments of :meth:`asyncio.loop.create_connection` that the
     application passed to ``connect()``: ``host``, ``port``, ``sock``, ``family``, ``proto``,
     ``flags`` and ``local_addr`` are honoured; like websockets, only ``local_addr`` applies to
-    a SOCKS proxy.
+    a SOCKS proxy. ``tls_disabled`` is ``ssl=False`` with a ``wss://`` URI, which asyncio
+    refuses once the SOCKS proxy is connected.
     """
     loop = asyncio.get_running_loop()
     if proxy is not None:
@@ -54,6 +58,8 @@ async def open_socket(
         try:
             # websockets then wraps the socket with loop.create_connection(sock=...).
             _refuse_proxy_kwargs(kwargs, loop.create_connection)
+            if tls_disabled:
+                raise ValueError(TLS_DISABLED)
             if kwargs.get("host") is not None or kwargs.get("port") is not None:
                 raise ValueError("host/port and sock can not be specified at the same time")
         except BaseException:

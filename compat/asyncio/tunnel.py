@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl as ssl_module
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from ..datastructures import Headers
 from ..exceptions import (
@@ -70,13 +70,14 @@ async def open_tunnel(
     proxy: Proxy,
     wsuri: WebSocketURI,
     kwargs: dict[str, Any],
-    ssl: ssl_module.SSLContext | None,
+    ssl: ssl_module.SSLContext | Literal[False] | None,
     tls_kwargs: dict[str, Any],
     user_agent_header: str | None,
 ) -> asyncio.Transport:
     """
     Return a transport tunnelled through ``proxy`` to the server of ``wsuri``, with TLS to the
-    server for ``wss://``: ``ssl`` (None: the default context) and ``tls_kwargs``.
+    server for ``wss://``: ``ssl`` (None: the default context; False: asyncio's error once the
+    tunnel is open, as with websockets) and ``tls_kwargs``.
 
     ``kwargs`` are ``connect()``'s other connection keywords. The transport is closed if this
     fails or is cancelled. Raises :exc:`~compat.exceptions.InvalidProxyStatus` unless the proxy
@@ -103,7 +104,7 @@ async def open_tunnel(
         if not 200 <= response.status_code < 300:
             raise InvalidProxyStatus(response)
         if wsuri.secure:
-            context = ssl or ssl_module.create_default_context()
+            context: Any = ssl_module.create_default_context() if ssl is None else ssl
             tls = await loop.start_tls(transport, answer, context, **server_kwargs)
             assert tls is not None  # asyncio returns a transport or raises
             transport = tls
