@@ -1,0 +1,159 @@
+"""connect() through an HTTP or HTTPS proxy played by a raw server.
+
+The raw proxy reads the ``CONNECT`` request and answers it as scripted; once it grants the
+tunnel, it plays the WebSocket server inside it: it accepts the upgrade and sends a message, or
+refuses it with a long body. The trace holds the client's outcome and the ``CONNECT`` request
+as the proxy read it (the User-Agent value depends on the library and is left out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from ..raw import OP_TEXT, RawConnection, RawServer, Request, default_response
+from ..scenario import Pair, family, scenario
+from .handshake_bytes_client import body_of, failure
+from .tls import server_context, trusting_context
+
+GRANTED = b"HTTP/1.1 200 Connection established\r\n\r\n"
+# Not resolved: the proxy is asked to connect, and the raw proxy plays the server.
+SERVER = "ws://example.com/"
+CREDENTIALS = "user:pass@"
+BODY_SIZE = 100_000
+
+Tunnel = Callable[[RawConnection], Any]
+
+
+async def _read_request(conn: RawConnection) -> Request:
+    """Read the upgrade request the client sends inside the tunnel."""
+    head = await asyncio.wait_for(conn.reader.readuntil(b"\r\n\r\n"), conn.timeout)
+    line, _, rest = head.decode("latin-1").partition("\r\n")
+    headers = dict(
+        item.split(": ", 1) for item in rest.removesuffix("\r\n\r\n").split("\r\n") if item
+    )
+    return Request("GET", line.split(" ")[1], headers)
+
+
+async def accept_and_greet(conn: RawConnection) -> None:
+    """Accept the upgrade, send a text message, then finish the closing handshake."""
+    request = await _read_request(conn)
+    await conn.send(default_response(request))
+    await conn.send_frame(OP_TEXT, b"hello through the tunnel")
+    await conn.close_handshake()
+
+
+async def refuse_with_body(conn: RawConnection) -> None:
+    """Refuse the upgrade with a 403 response carrying a long body."""
+    await _read_request(conn)
+    body = body_of(BODY_SIZE)
+    await conn.send(b"HTTP/1.1 403 Forbidden\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def _request(request: Request, default_user_agent: bool) -> dict[str, Any]:
+    """The CONNECT request as the proxy read it; each library's default User-Agent blanked."""
+    headers = dict(request.headers)
+    if default_user_agent and "User-Agent" in headers:
+        headers["User-Agent"] = "(default)"
+    return {"method": request.method, "target": request.path, "headers": headers}
+
+
+async def through_proxy(
+    pair: Pair,
+    scheme: str,
+    answer: bytes = GRANTED,
+    tunnel: Tunnel | None = accept_and_greet,
+    credentials: str = "",
+    **kwargs: Any,
+) -> Any:
+    """Connect to :data:`SERVER` through a raw ``scheme`` proxy answering ``answer``."""
+    secure = scheme == "https"
+    if secure:
+        kwargs["proxy_ssl"] = trusting_context()
+    expected = body_of(BODY_SIZE) if tunnel is refuse_with_body else None
+
+    async def opening(url: str) -> Any:
+        async with pair.connect(SERVER, proxy=url, **kwargs) as ws:
+            return {"recv": await ws.recv(), "address": ws.remote_address is not None}
+
+    async with RawServer(
+        tunnel, lambda request: answer, pair.timeout, ssl=server_context() if secure else None
+    ) as proxy:
+        port = proxy.url.rpartition(":")[2].rstrip("/")
+        url = f"{scheme}://{credentials}127.0.0.1:{port}"
+        try:
+            async with asyncio.timeout(pair.timeout):
+                outcome = {"result": await opening(url)}
+        except Exception as exc:
+            outcome = failure(exc, expected)
+    default_user_agent = "user_agent_header" not in kwargs
+    requests = [_request(request, default_user_agent) for request in proxy.requests]
+    return {"outcome": outcome, "requests": requests, "proxy_errors": proxy.errors}
+
+
+CASES: list[tuple[str, str, dict[str, Any]]] = []
+for scheme in ("http", "https"):
+    CASES += [
+        (f"proxy.{scheme}-tunnel", f"an {scheme}:// proxy grants the tunnel; a message arrives",
+         {"scheme": scheme}),
+        (f"proxy.{scheme}-credentials", f"credentials in the {scheme}:// proxy's URL",
+         {"scheme": scheme, "credentials": CREDENTIALS}),
+        (f"proxy.{scheme}-user-agent", f"user_agent_header also goes to the {scheme}:// proxy",
+         {"scheme": scheme, "user_agent_header": "agent/1.0"}),
+        (f"proxy.{scheme}-no-user-agent", f"user_agent_header=None with an {scheme}:// proxy",
+         {"scheme": scheme, "user_agent_header": None}),
+        (f"proxy.{scheme}-refusal-body",
+         f"the server refuses with a {BODY_SIZE}-byte body through an {scheme}:// proxy",
+         {"scheme": scheme, "tunnel": refuse_with_body}),
+        (f"proxy.{scheme}-407", f"the {scheme}:// proxy asks for credentials",
+         {"scheme": scheme, "tunnel": None,
+          "answer": b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                    b"Proxy-Authenticate: Basic realm=\"proxy\"\r\nContent-Length: 0\r\n\r\n"}),
+    ]
+CASES += [
+    ("proxy.http-1.0-answer", "the proxy grants the tunnel in HTTP/1.0",
+     {"scheme": "http", "answer": b"HTTP/1.0 200 OK\r\n\r\n"}),
+    ("proxy.http-2xx-answer", "the proxy grants the tunnel with 204 and a header",
+     {"scheme": "http", "answer": b"HTTP/1.1 204 No Content\r\nVia: raw\r\n\r\n"}),
+    ("proxy.http-malformed-answer", "the proxy answers with a malformed status line",
+     {"scheme": "http", "tunnel": None, "answer": b"HTTP/1.1 OK\r\n\r\n"}),
+    ("proxy.http-bad-header", "the proxy answers with a malformed header line",
+     {"scheme": "http", "tunnel": None, "answer": b"HTTP/1.1 200 OK\r\nnot a header\r\n\r\n"}),
+    ("proxy.http-closes", "the proxy closes the connection without answering",
+     {"scheme": "http", "tunnel": None, "answer": b""}),
+    ("proxy.http-truncated-answer", "the proxy closes in the middle of its answer",
+     {"scheme": "http", "tunnel": None, "answer": b"HTTP/1.1 200 OK\r\nVia: r"}),
+    ("proxy.http-502", "the proxy refuses CONNECT with 502 and a body",
+     {"scheme": "http", "tunnel": None,
+      "answer": b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 4\r\n\r\ngone"}),
+]
+
+
+@family("proxy-tls", CASES, seed="proxy-tls", sides="client")
+async def proxied(pair: Pair, **kwargs: Any) -> Any:
+    """connect() through a raw proxy: the outcome and the CONNECT request."""
+    return await through_proxy(pair, **kwargs)
+
+
+INVALID_PROXIES = [
+    "ftp://127.0.0.1:21",
+    "http://127.0.0.1:8080/path",
+    "http://127.0.0.1:8080?query",
+    "socks6://127.0.0.1:1080",
+    "http://[::1",
+    "https://user@127.0.0.1:3128",
+]
+
+
+@scenario("proxy-tls", seed="proxy-tls", sides="client")
+async def invalid_proxy_url(pair: Pair) -> Any:
+    """Proxy URLs that connect() refuses before connecting: the exceptions."""
+    outcomes = []
+    for url in INVALID_PROXIES:
+        try:
+            async with asyncio.timeout(pair.timeout), pair.connect(SERVER, proxy=url):
+                outcomes.append({"result": "connected"})
+        except Exception as exc:
+            outcomes.append(failure(exc))
+    return outcomes
