@@ -19,11 +19,16 @@ SEED = pathlib.Path(__file__).with_name("seed.txt")
 
 @dataclasses.dataclass(frozen=True)
 class Feature:
-    """A capability, possibly a bullet of the seed compatibility list."""
+    """A capability, possibly a bullet of the seed compatibility list.
+
+    A seed bullet comes with ``peer_status``: what that bullet documents picows.websockets as
+    supporting, shown beside compat's ``status``.
+    """
 
     id: str
     status: Literal["supported", "unsupported", "difference"]
     seed: str | None = None
+    peer_status: str | None = None
     description: str | None = None
     error: str | None = None
     alternative: str | None = None

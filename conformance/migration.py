@@ -33,12 +33,12 @@ def _what(feature: Feature) -> str:
 
 
 def _peer_status(feature: Feature) -> str:
-    """picows.websockets' status: the seed list names what it doesn't support.
+    """picows.websockets' status: as its seed line documents it, else supported like compat.
 
     compat's own limits outside the seed list aren't picows.websockets' documented status.
     """
-    if feature.seed is not None:
-        return "unsupported"
+    if feature.peer_status is not None:
+        return feature.peer_status
     return "supported" if feature.status == "supported" else "—"
 
 

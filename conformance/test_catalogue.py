@@ -25,6 +25,13 @@ def test_every_seed_bullet_has_exactly_one_feature() -> None:
     assert sorted(texts) == sorted(bullets)
 
 
+def test_seed_bullets_carry_the_peer_status_they_document() -> None:
+    for feature in load().features:
+        assert (feature.seed is None) == (feature.peer_status is None), feature.id
+        if feature.peer_status is not None:
+            assert feature.peer_status.partition(":")[0] in ("unsupported", "partial"), feature.id
+
+
 def test_seed_copy_matches_shared_seed() -> None:
     if SHARED_SEED.exists():
         assert SEED.read_bytes() == SHARED_SEED.read_bytes()
