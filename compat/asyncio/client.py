@@ -15,10 +15,10 @@ from types import TracebackType
 from typing import Any, Literal
 
 from picows import (
+    PICOWS_DEBUG_LL,
     WSHandshakeError,
     WSInvalidHeaderError,
     WSInvalidMessageError,
-    WSInvalidStatusError,
     WSInvalidUpgradeError,
     WSUpgradeRequest,
     WSUpgradeResponse,
@@ -41,17 +41,19 @@ from ..extensions.permessage_deflate import enable_client_permessage_deflate
 from ..handshake import check_response, check_upgrade, offer_extensions
 from ..headers import build_authorization_basic, validate_subprotocols
 from ..http11 import USER_AGENT, Request, Response
+from ..protocol import State
 from ..typing import LoggerLike, Origin, PathLike, Subprotocol
 from ..uri import WebSocketURI, parse_uri
 from .connection import (
     READ_BUFFER_SIZE,
     USE_AIOFASTNET,
     Connection,
+    CoreLogger,
     core_logger,
     limits,
     queue_bounds,
 )
-from .handoff import open_unix_client
+from .handoff import open_client
 from .proxy import TLS_DISABLED, open_socket, select_proxy
 from .rejection import read_response
 from .tunnel import open_tunnel
@@ -83,6 +85,72 @@ class ClientConnection(Connection):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(is_client=True, **kwargs)
+
+    def _log_failed_handshake(self, *, eof_received: bool, aborted: bool, tls: bool) -> None:
+        """Log the end of a failed opening handshake at DEBUG, in websockets' order.
+
+        websockets sends EOF at once and writes it on the TCP connection unless it aborts the
+        connection; the state becomes CLOSED with the server's EOF, which may have come first.
+        """
+        self.logger.debug("> EOF")
+        if eof_received or aborted:
+            self._set_state(State.CLOSED)
+        if not aborted:
+            self.logger.debug(
+                "x closing TCP connection" if tls else "x half-closing TCP connection"
+            )
+        if not (eof_received or aborted):
+            self._set_state(State.CLOSED)
+
+
+# How picows shows, at its own lowest log level, the handshake request it writes.
+SENT_REQUEST = "Send upgrade request: %s"
+
+
+class _HandshakeLog(CoreLogger):
+    """picows' log for one opening handshake, when the connection's logger shows DEBUG.
+
+    picows writes the request itself and shows it as written, key included, only in a message of
+    its own log: this log turns that message into the connection's DEBUG lines, as websockets logs
+    the request it sends, and remembers that the request went out, after which a failure is
+    logged as websockets logs it. Everything else goes to picows' log as usual.
+    """
+
+    def __init__(self, tls: bool) -> None:
+        super().__init__(core_logger.logger, {})
+        self.tls = tls
+        self.connection: ClientConnection | None = None
+        self.sent = False
+
+    def isEnabledFor(self, level: int) -> bool:
+        return level == PICOWS_DEBUG_LL or super().isEnabledFor(level)
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if level == PICOWS_DEBUG_LL:
+            if msg == SENT_REQUEST and self.connection is not None and args:
+                # Logged by the connection, credentials redacted, rather than here as bytes.
+                self.sent = True
+                self.connection._log_request(_sent_request(args[0]))
+                return
+            if not self.logger.isEnabledFor(level):
+                return
+        super().log(level, msg, *args, **kwargs)
+
+    def failed(self, *, eof_received: bool = False, aborted: bool = False) -> None:
+        """Log the end of the handshake if it failed after the request went out."""
+        if self.connection is not None and self.sent:
+            self.connection._log_failed_handshake(
+                eof_received=eof_received, aborted=aborted, tls=self.tls
+            )
+
+
+def _sent_request(data: bytes) -> Request:
+    """The request picows wrote, read back from its bytes."""
+    request_line, *lines = data.decode(errors="surrogateescape").split("\r\n")
+    method, path, protocol = request_line.split(" ", 2)
+    fields = (line.partition(": ") for line in lines)
+    headers = Headers([(name, value) for name, colon, value in fields if colon])
+    return Request(path, headers, method, protocol)
 
 
 def process_exception(exc: Exception) -> Exception | None:
@@ -152,25 +220,38 @@ def _invalid_message(cause: Exception) -> InvalidMessage:
     return invalid
 
 
+def _check_switching(headers: Headers) -> None:
+    """Check the Connection, Upgrade and Sec-WebSocket-Accept headers of a 101 as websockets does.
+
+    picows checked only the first of each, and checks the accept key before Connection; websockets
+    reads every Connection and Upgrade header and refuses two accept keys before comparing one.
+    """
+    check_upgrade(headers)
+    if len(headers.get_all("Sec-WebSocket-Accept")) > 1:
+        raise InvalidHeader("Sec-WebSocket-Accept", "multiple values")
+
+
 def _whole_head(exc: WSHandshakeError) -> bytes | None:
     """The head of the response picows refused, if it read all of it.
 
-    picows parses a head once it has all of it (then it reports the response it parsed, or fails
-    on the status line), and gives up unparsed on a head of ``PICOWS_MAX_HEAD`` bytes or more.
+    picows parses a head once it has all of it, then reports the response it parsed or fails on
+    any line, with the head; it gives up unparsed on a head of ``PICOWS_MAX_HEAD`` bytes or more.
     """
-    if not isinstance(exc, (WSInvalidStatusError, WSInvalidMessageError)) or exc.raw_header is None:
+    if exc.raw_header is None:
         return None
     if exc.response is None and len(exc.raw_header) >= PICOWS_MAX_HEAD:
         return None
     return exc.raw_header
 
 
-async def _handshake_error(exc: WSHandshakeError, sock: socket.socket | None) -> Exception:
+async def _handshake_error(
+    exc: WSHandshakeError, sock: socket.socket | None, connection: ClientConnection | None
+) -> Exception:
     """Translate a handshake failure detected by picows into websockets' exception.
 
     A refused or malformed response is read again as websockets reads it, with its body from
-    ``sock`` (None: only the bytes picows read); refused Connection and Upgrade headers are
-    checked again with websockets' rules.
+    ``sock`` (None: only the bytes picows read), and logged with ``connection`` at DEBUG; the
+    headers of a refused 101 are checked again with websockets' rules and in its order.
     """
     head = _whole_head(exc)
     if head is not None:
@@ -181,16 +262,18 @@ async def _handshake_error(exc: WSHandshakeError, sock: socket.socket | None) ->
             return error
         except Exception as error:
             return _invalid_message(error)
+        if connection is not None and connection.debug:
+            connection._log_response(response)
         if response.status_code != 101:
             return InvalidStatus(response)
-    if isinstance(exc, WSInvalidUpgradeError):
+    if isinstance(exc, WSInvalidHeaderError):
         if exc.response is not None:
             try:
-                check_upgrade(_response(exc.response).headers)
+                _check_switching(_response(exc.response).headers)
             except InvalidHeader as error:
                 return error
-        return InvalidUpgrade(exc.name, None if exc.value is None else _latin1(exc.value))
-    if isinstance(exc, WSInvalidHeaderError):
+        if isinstance(exc, WSInvalidUpgradeError):
+            return InvalidUpgrade(exc.name, None if exc.value is None else _latin1(exc.value))
         if exc.value is None:
             return InvalidHeader(exc.name)
         return InvalidHeaderValue(exc.name, _latin1(exc.value))
@@ -311,10 +394,27 @@ class connect:
 
         # A duplicate of a ws:// socket outlives picows' close: it reads a refused response's body.
         spare: socket.socket | None = None
+        # As in websockets, the connection exists once the TCP connection does: the handshake is
+        # logged with it, and picows is given it with the response.
+        connection: ClientConnection | None = None
+        tls = wsuri.secure or (proxy is not None and proxy.scheme == "https")
+        handshake_log = _HandshakeLog(tls) if self.logger.isEnabledFor(logging.DEBUG) else None
+
+        def connected(opened: socket.socket | asyncio.BaseTransport) -> None:
+            """Create the connection for what was ``opened``, which is closed if that fails."""
+            nonlocal connection
+            try:
+                connection = self.connection_class(**self.connection_kwargs)
+            except BaseException:
+                opened.close()
+                raise
+            if handshake_log is not None:
+                handshake_log.connection = connection
 
         async def socket_factory(_: object) -> socket.socket:
             nonlocal spare
             sock = await open_socket(wsuri, proxy, kwargs, tls_disabled)
+            connected(sock)
             if not wsuri.secure:
                 spare = sock.dup()
             return sock
@@ -322,13 +422,16 @@ class connect:
         def listener_factory(
             request: WSUpgradeRequest, response: WSUpgradeResponse
         ) -> ClientConnection:
+            assert connection is not None
             converted = _response(response)
+            if connection.debug:
+                connection._log_response(converted)
+            _check_switching(converted.headers)
             subprotocol, extensions = check_response(
                 converted, subprotocols=self.subprotocols, extensions=self.extensions
             )
-            connection = self.connection_class(
-                extensions=extensions, subprotocol=subprotocol, **self.connection_kwargs
-            )
+            connection._use_extensions(extensions)
+            connection._subprotocol = subprotocol
             connection.request = Request(
                 request.path.decode(), Headers(list(request.headers.items()))
             )
@@ -339,7 +442,7 @@ class connect:
         scheme = "wss" if wsuri.secure else "ws"
         host = f"[{wsuri.host}]" if ":" in wsuri.host else wsuri.host
         options: dict[str, Any] = {
-            "logger": core_logger,
+            "logger": handshake_log or core_logger,
             "read_buffer_size": READ_BUFFER_SIZE,
             "max_frame_size": min(frame_limits) if frame_limits else sys.maxsize,
             "extra_headers": self._request_headers(wsuri, offer),
@@ -347,7 +450,17 @@ class connect:
         }
         try:
             transport: asyncio.Transport | None = None
-            if kwargs.get("unix", False) or _is_unix(kwargs.get("sock")):
+            unix = kwargs.get("unix", False) or _is_unix(kwargs.get("sock"))
+            if not unix and proxy is not None and proxy.scheme in ("http", "https"):
+                transport = await open_tunnel(
+                    proxy, wsuri, kwargs, ssl, tls_kwargs, self.user_agent_header
+                )
+                if transport.get_extra_info("sslcontext") is None:  # plain text to a ws:// server
+                    spare = transport.get_extra_info("socket").dup()
+                connected(transport)
+            elif unix or wsuri.secure:
+                # compat sets up Unix connections, which picows' client can't, and TLS ones, whose
+                # frames it coalesces (see .handoff); picows sets up plain TCP ones.
                 sock = await socket_factory(None)
                 transport, _ = await loop.create_connection(
                     asyncio.Protocol,
@@ -355,14 +468,8 @@ class connect:
                     ssl=(ssl or True) if wsuri.secure else None,
                     **tls_kwargs,
                 )
-            elif proxy is not None and proxy.scheme in ("http", "https"):
-                transport = await open_tunnel(
-                    proxy, wsuri, kwargs, ssl, tls_kwargs, self.user_agent_header
-                )
-                if transport.get_extra_info("sslcontext") is None:  # plain text to a ws:// server
-                    spare = transport.get_extra_info("socket").dup()
             if transport is not None:
-                _, listener = await open_unix_client(
+                _, listener = await open_client(
                     transport,
                     listener_factory,
                     netloc=f"{host}:{wsuri.port}",
@@ -386,12 +493,25 @@ class connect:
                     **tls_kwargs,
                 )
         except WSHandshakeError as exc:
-            error = await _handshake_error(exc, spare)
+            error = await _handshake_error(exc, spare, connection)
+            if handshake_log is not None:
+                handshake_log.failed()
             raise error from error.__cause__
+        except (asyncio.CancelledError, TimeoutError):
+            if handshake_log is not None:
+                handshake_log.failed(aborted=True)
+            raise
+        except Exception:
+            # The response to the request refused the handshake, or the TCP connection failed.
+            if handshake_log is not None:
+                handshake_log.failed()
+            raise
         finally:
             if spare is not None:
                 spare.close()
         if not isinstance(listener, ClientConnection):
+            if handshake_log is not None:
+                handshake_log.failed(eof_received=True)
             invalid = InvalidMessage("did not receive a valid HTTP response")
             raise invalid from EOFError("connection closed while reading HTTP status line")
         return listener

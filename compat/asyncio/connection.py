@@ -42,6 +42,7 @@ from ..protocol import State
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ..datastructures import Headers
     from ..extensions.base import Extension
     from ..http11 import Request, Response
     from ..typing import Data, DataLike, LoggerLike
@@ -69,6 +70,11 @@ MSG_TYPES = {opcode: msg_type for msg_type, opcode in OPCODES.items()}
 BytesLike = (bytes, bytearray, memoryview)
 UTF8Decoder = codecs.getincrementaldecoder("utf-8")
 OPEN, CLOSING, CLOSED = State.OPEN, State.CLOSING, State.CLOSED
+
+# Headers whose values carry credentials. The opening handshake is logged at DEBUG as in
+# websockets, except that these values are replaced, so that no log holds a secret.
+CREDENTIALS = frozenset({"authorization", "proxy-authorization"})
+REDACTED = "[redacted]"
 
 
 class _WriteAborted(Exception):
@@ -138,6 +144,7 @@ class Connection(WSListener):
     # attributes, as they do to websockets' connections.
     __slots__ = (
         "__dict__",
+        "_aborted",
         "_base_logger",
         "_close_rcvd",
         "_close_rcvd_then_sent",
@@ -147,6 +154,7 @@ class Connection(WSListener):
         "_connection_exc",
         "_discarding",
         "_drain_waiters",
+        "_eof_logged",
         "_expect_continuation",
         "_extensions",
         "_fast_frames",
@@ -168,6 +176,7 @@ class Connection(WSListener):
         "_subprotocol",
         "_writing_paused",
         "close_timeout",
+        "debug",
         "deflate",
         "is_client",
         "latency",
@@ -211,6 +220,12 @@ class Connection(WSListener):
         self._id: uuid.UUID | None = None
         self._base_logger = logging.getLogger(logger) if isinstance(logger, str) else logger
         self._logger: LoggerLike | None = None
+        # Whether the logger shows DEBUG messages, checked once as websockets does. Unless it
+        # does, frames take the fast paths, which never log.
+        self.debug = self._base_logger.isEnabledFor(logging.DEBUG)
+        if self.debug:
+            # websockets logs the first state before its connection exists: not in ``extra``.
+            self._base_logger.debug("= connection is %s", State.CONNECTING.name)
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.close_timeout = close_timeout
@@ -229,7 +244,9 @@ class Connection(WSListener):
         self.loop = asyncio.get_running_loop()
         self.transport: WSTransport
         self._raw: asyncio.Transport
-        self._state = OPEN
+        self._state = State.CONNECTING
+        self._aborted = False  # compat aborted the TCP connection
+        self._eof_logged = False  # the end of the stream was logged as sent
         self._close_sent: Close | None = None
         self._close_rcvd: Close | None = None
         self._close_rcvd_then_sent: bool | None = None
@@ -294,20 +311,55 @@ class Connection(WSListener):
             self.deflate = extensions[0]
         elif extensions:
             self._extensions = list(extensions)
-        # Whether data frames are written as given, and on_ws_frame may take its fast path.
-        self._plain_writes = not extensions
-        self._fast_frames = self._extensions is None and not self._discarding
+        # Whether data frames are written as given, and on_ws_frame may take its fast path:
+        # not when frames are logged.
+        self._plain_writes = not extensions and not self.debug
+        self._fast_frames = self._extensions is None and not self._discarding and not self.debug
 
     def _log_info(self, msg: str, *args: object) -> None:
         """Log at INFO, creating the logger adapter only if the record will be emitted."""
         if self._logger is not None or self._base_logger.isEnabledFor(logging.INFO):
             self.logger.info(msg, *args)
 
+    def _set_state(self, state: State) -> None:
+        """Enter ``state``, logging it at DEBUG as websockets logs every state change."""
+        if self.debug:
+            self.logger.debug("= connection is %s", state.name)
+        self._state = state
+
+    def _log_request(self, request: Request) -> None:
+        """Log the handshake request at DEBUG: the one a client sends, a server receives."""
+        if self.is_client:
+            self.logger.debug("> GET %s HTTP/1.1", request.path)
+        else:
+            self.logger.debug("< %s %s %s", request.method, request.path, request.protocol)
+        self._log_headers(not self.is_client, request.headers)
+
+    def _log_response(self, response: Response) -> None:
+        """Log the handshake response at DEBUG: the one a client receives, a server sends."""
+        code, phrase = response.status_code, response.reason_phrase
+        if self.is_client:
+            self.logger.debug("< HTTP/1.1 %d %s", code, phrase)
+        else:
+            self.logger.debug("> HTTP/1.1 %d %s", code, phrase)
+        self._log_headers(self.is_client, response.headers, response.body)
+
+    def _log_headers(
+        self, incoming: bool, headers: Headers, body: bytes | bytearray = b""
+    ) -> None:
+        """Log header lines, with credentials redacted, and the size of the body, if any."""
+        for name, value in headers.raw_items():
+            shown = REDACTED if name.lower() in CREDENTIALS else value
+            self.logger.debug("< %s: %s" if incoming else "> %s: %s", name, shown)
+        if body:
+            size = len(body)
+            self.logger.debug("< [body] (%d bytes)" if incoming else "> [body] (%d bytes)", size)
+
     # picows callbacks
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
-        self._state = OPEN
+        self._set_state(OPEN)
         self._raw = transport.underlying_transport
         self._raw.set_write_buffer_limits(self.write_high, self.write_low)
         self._schedule_keepalive()
@@ -347,12 +399,16 @@ class Connection(WSListener):
                 self._receive_data(msg_type, frame)
             elif frame.rsv1:
                 raise ProtocolError("reserved bits must be 0")
-            elif msg_type is PING:
-                self.transport.send(PONG, frame.get_payload_as_bytes())
-            elif msg_type is PONG:
-                self._acknowledge_pings(frame.get_payload_as_bytes())
-            elif msg_type is CLOSE:
-                self._receive_close(frame.get_payload_as_bytes())
+            else:
+                payload = frame.get_payload_as_bytes()
+                if self.debug:
+                    self.logger.debug("< %s", Frame(OPCODES[msg_type], payload))
+                if msg_type is PING:
+                    self._send_control(PONG, payload)
+                elif msg_type is PONG:
+                    self._acknowledge_pings(payload)
+                else:
+                    self._receive_close(payload)
         except ProtocolError as exc:
             self._fail_on_receive(CloseCode.PROTOCOL_ERROR, str(exc), exc)
         except PayloadTooBig as exc:
@@ -370,26 +426,46 @@ class Connection(WSListener):
             self.logger.error("parser failed", exc_info=True)
             self._fail_on_receive(CloseCode.INTERNAL_ERROR, "", exc)
 
-    def _closed_by_core(self, transport: WSTransport) -> None:
-        """Record the close frame picows sent on a framing error, and stop receiving."""
+    def _closed_by_core(self, transport: WSTransport) -> bool:
+        """Record the close frame picows sent on a framing error, and stop receiving.
+
+        Return whether picows had sent one that wasn't recorded yet.
+        """
         handshake = transport.close_handshake
-        if self._close_sent is None and handshake is not None and handshake.sent is not None:
-            self._close_sent = Close(handshake.sent.code.value, handshake.sent.reason or "")
+        failed = self._close_sent is None and handshake is not None and handshake.sent is not None
+        if failed:
+            assert handshake is not None and handshake.sent is not None
+            code, reason = handshake.sent.code.value, handshake.sent.reason or ""
+            if self.debug:
+                payload = code.to_bytes(2, "big") + reason.encode()
+                self.logger.debug("> %s", Frame(Opcode.CLOSE, payload))
+            self._close_sent = Close(code, reason)
             if self._close_rcvd is not None:
                 self._close_rcvd_then_sent = True
-        if self._state is OPEN:
-            self._state = CLOSING
+            if self._state is OPEN:
+                self._set_state(CLOSING)
+            if self.debug:
+                # picows closes the TCP connection soon after its close frame.
+                self.logger.debug("> EOF")
+                self.logger.debug("x closing TCP connection")
+                self._eof_logged = True
         self._discarding = True
         self._fast_frames = False
+        return failed
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
-        self._closed_by_core(transport)
+        # Whether frames were still read when the stream ended, as opposed to discarded after
+        # the closing handshake or a failure.
+        reading = not self._discarding
+        if self._closed_by_core(transport):
+            reading = False
+        eof_sent = self.debug and self._log_stream_end(reading)
         if self.is_client:
             # picows also reports a framing error through wait_disconnected(); the application
             # gets it as ConnectionClosedError, so consume it there.
             reporter = self.loop.create_task(transport.wait_disconnected())
             reporter.add_done_callback(_retrieve)
-        self._state = CLOSED
+        self._set_state(CLOSED)
         if self._close_timer is not None:
             self._close_timer.cancel()
         if self._keepalive_timer is not None:
@@ -410,6 +486,30 @@ class Connection(WSListener):
         if not self._closed.done():
             self._closed.set_result(None)
         self.connection_closed()
+        if eof_sent and not self._aborted:
+            self._log_tcp_close()
+
+    def _log_stream_end(self, reading: bool) -> bool:
+        """Log the end of the stream as websockets does on receiving EOF; return whether it
+        sends EOF then.
+
+        A connection still reading frames logs ``< EOF`` and fails, which makes a server send
+        EOF; a client answers the end of the stream with EOF. Neither sends it twice.
+        """
+        if reading:
+            self.logger.debug("< EOF")
+        if self._eof_logged or not (reading or self.is_client):
+            return False
+        self.logger.debug("> EOF")
+        self._eof_logged = True
+        return True
+
+    def _log_tcp_close(self) -> None:
+        """Log how websockets ends its side of the TCP connection after sending EOF."""
+        if self._raw.can_write_eof():
+            self.logger.debug("x half-closing TCP connection")
+        else:
+            self.logger.debug("x closing TCP connection")
 
     def pause_writing(self) -> None:
         self._writing_paused = True
@@ -426,39 +526,48 @@ class Connection(WSListener):
     # Receiving
 
     def _receive_data(self, msg_type: WSMsgType, frame: Any) -> None:
+        """Receive a data frame, checked in websockets' order: its reserved bits, its size and
+        its compression, then, once it is logged, whether it fits in the message received."""
+        in_message = self._incoming_text is not None
         if msg_type is CONTINUATION:
-            is_text = self._incoming_text
-            if is_text is None:
-                raise ProtocolError("unexpected continuation frame")
+            compressed = in_message and self._incoming_compressed
             if frame.rsv1:
                 raise ProtocolError(
                     "RSV1 bit set in continuation frame"
-                    if self._incoming_compressed
+                    if compressed
                     else "reserved bits must be 0"
                 )
         else:
-            if self._incoming_text is not None:
-                raise ProtocolError("expected a continuation frame")
-            is_text = msg_type is TEXT
-            if frame.rsv1 and self.deflate is None:
+            compressed = bool(frame.rsv1)
+            if compressed and self.deflate is None:
                 raise ProtocolError("reserved bits must be 0")
-            self._incoming_compressed = frame.rsv1
-            self._incoming_size = 0
         fin = frame.fin
         limit = self.max_message_size
-        if limit is not None:
+        if limit is not None and in_message:
             limit -= self._incoming_size
         if self.max_fragment_size is not None:
             limit = self.max_fragment_size if limit is None else min(limit, self.max_fragment_size)
         if limit is not None and frame.payload_size > limit:
             raise PayloadTooBig(frame.payload_size, limit)
-        if self._incoming_compressed:
+        if compressed:
             assert self.deflate is not None
             data = self.deflate.decode_frame(
                 frame.get_payload_as_memoryview(), fin=fin, max_size=limit
             )
         else:
             data = frame.get_payload_as_bytes()
+        if self.debug:
+            self.logger.debug("< %s", Frame(OPCODES[msg_type], data, bool(fin)))
+        if msg_type is CONTINUATION:
+            if not in_message:
+                raise ProtocolError("unexpected continuation frame")
+            is_text = bool(self._incoming_text)
+        else:
+            if in_message:
+                raise ProtocolError("expected a continuation frame")
+            is_text = msg_type is TEXT
+            self._incoming_compressed = compressed
+            self._incoming_size = 0
         if fin:
             self._incoming_text = None
         else:
@@ -506,6 +615,8 @@ class Connection(WSListener):
         for extension in reversed(self._extensions):
             frame = extension.decode(frame, max_size=max_size)
         frame.check()
+        if self.debug:
+            self.logger.debug("< %s", frame)
         opcode, data, fin = frame.opcode, bytes(frame.data), frame.fin
         if opcode == Opcode.TEXT or opcode == Opcode.BINARY:
             if current is not None:
@@ -542,7 +653,7 @@ class Connection(WSListener):
             self._send_close_frame(payload)
             self._close_sent = close
             self._close_rcvd_then_sent = True
-            self._state = CLOSING
+            self._set_state(CLOSING)
         self._end_of_stream()
 
     def _send_close_frame(self, payload: bytes) -> None:
@@ -553,6 +664,8 @@ class Connection(WSListener):
         half-close), so the frame goes through ``send_close``, which records it, unless an
         extension changed it.
         """
+        if self.debug:
+            self.logger.debug("> %s", Frame(Opcode.CLOSE, payload))
         if self._extensions is not None:
             frame = self._encode(Frame(Opcode.CLOSE, payload))
             if frame != Frame(Opcode.CLOSE, payload):
@@ -576,14 +689,19 @@ class Connection(WSListener):
             self._close_sent = close
             if self._close_rcvd is not None:
                 self._close_rcvd_then_sent = True
-            self._state = CLOSING
+            self._set_state(CLOSING)
         self._end_of_stream()
 
     def _end_of_stream(self) -> None:
         """Discard further frames; the server closes TCP, both sides bound the wait."""
         self._discarding = True
         self._fast_frames = False
+        if not self.is_client and self.debug:
+            self.logger.debug("> EOF")
+            self._eof_logged = True
         if not self.is_client and not self._raw.is_closing():
+            if self.debug:
+                self._log_tcp_close()
             if self._raw.can_write_eof():
                 try:
                     self._raw.write_eof()
@@ -604,6 +722,7 @@ class Connection(WSListener):
     def _close_timed_out(self) -> None:
         if self._state is not CLOSED:
             self._set_connection_exc(TimeoutError("timed out while closing connection"))
+            self._aborted = True
             self._raw.abort()
 
     def _set_connection_exc(self, exc: BaseException | None) -> None:
@@ -811,15 +930,20 @@ class Connection(WSListener):
         self._expect_continuation = not fin
         if self._plain_writes:
             self.transport.send(msg_type, data, fin)
-        elif self.deflate is not None:
+            return
+        if self.debug:
+            self.logger.debug("> %s", Frame(OPCODES[msg_type], data, fin))
+        if self.deflate is not None:
             self.transport.send(
                 msg_type,
                 self.deflate.encode_frame(data, fin=fin),
                 fin,
                 msg_type is not CONTINUATION,
             )
-        else:
+        elif self._extensions is not None:
             self._send_frame(self._encode(Frame(OPCODES[msg_type], data, fin)))
+        else:
+            self.transport.send(msg_type, data, fin)
 
     def _encode(self, frame: Frame) -> Frame:
         """Encode a frame to send with each extension, in the order of negotiation.
@@ -836,6 +960,7 @@ class Connection(WSListener):
         except Exception as exc:
             self.logger.error("unexpected internal error", exc_info=True)
             self._set_connection_exc(exc)
+            self._aborted = True
             self._raw.abort()
             raise _WriteAborted from exc
         return frame
@@ -848,6 +973,8 @@ class Connection(WSListener):
 
     def _send_control(self, msg_type: WSMsgType, data: bytes) -> None:
         """Send a ping or a pong, encoded by the extensions if any."""
+        if self.debug:
+            self.logger.debug("> %s", Frame(OPCODES[msg_type], data))
         if self._extensions is None:
             self.transport.send(msg_type, data)
         else:
@@ -986,7 +1113,7 @@ class Connection(WSListener):
                     pass
                 else:
                     self._close_sent = close
-                    self._state = CLOSING
+                    self._set_state(CLOSING)
                     self._arm_close_timer()
         with contextlib.suppress(ConnectionClosed):
             await self._wait_closed_and_raise()
@@ -1061,6 +1188,8 @@ class Connection(WSListener):
             self._send_control(PING, data)
         except _WriteAborted:
             return
+        if self.debug:
+            self.logger.debug("% sent keepalive ping")
         if self.ping_timeout is None:
             # No pong is awaited: the next ping follows ping_interval after this one, answered
             # or not.
@@ -1074,11 +1203,17 @@ class Connection(WSListener):
     ) -> None:
         timer.cancel()
         if not pong_waiter.cancelled() and pong_waiter.exception() is None:
+            if self.debug:
+                self.logger.debug("% received keepalive pong")
             assert self.ping_interval is not None
             self._schedule_keepalive(self.ping_interval - pong_waiter.result())
 
     def _keepalive_timed_out(self, pong_waiter: asyncio.Future[float]) -> None:
-        if not pong_waiter.done() and self._state is OPEN:
+        if pong_waiter.done():
+            return
+        if self.debug:
+            self.logger.debug("- timed out waiting for keepalive pong")
+        if self._state is OPEN:
             self._fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
 
     # Properties

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, cast
 
 from multidict import CIMultiDict
-from picows import WSUpgradeResponse
+from picows import WSTransport, WSUpgradeResponse
 
 from ..exceptions import (
     HeaderLineTooLong,
@@ -83,7 +83,6 @@ class ServerConnection(Connection):
 
     def __init__(self, server: Server, **kwargs: Any) -> None:
         super().__init__(is_client=False, **kwargs)
-        self._state = State.CONNECTING
         # Whether the request went through the handshake checks, which words the log line of
         # a rejection.
         self._accept_called = False
@@ -98,11 +97,18 @@ class ServerConnection(Connection):
         return reject(status, text)
 
     def _handshake_ended(self) -> None:
-        """The TCP connection closed before it was handed to picows."""
-        self._state = State.CLOSED
+        """The connection ended, by the client's EOF or TCP closing, before being handed to
+        picows; nothing if it had already."""
+        if self._state is State.CLOSED:
+            return
+        self._set_state(State.CLOSED)
         if not self._closed.done():
             self._closed.set_result(None)
         self.connection_closed()
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        super().on_ws_connected(transport)
+        self._log_info("connection open")
 
     def connection_closed(self) -> None:
         self._log_info("connection closed")
@@ -150,6 +156,7 @@ class _Opening(asyncio.Protocol):
         self.paused = False  # reading paused: too many bytes arrived after the request
         self.eof = False  # the client half-closed
         self.closing = False  # the connection won't open; waiting for the client to close
+        self.request: Request | None = None  # the request, once read
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         loop = self.server.loop
@@ -195,6 +202,13 @@ class _Opening(asyncio.Protocol):
                 self.reader.feed_eof()
             except Exception as error:
                 self.connection.logger.debug("! no valid HTTP request", exc_info=error)
+                if self.connection.debug:
+                    self.connection.logger.debug("> EOF")
+        elif self.request is not None and not self.closing and self.connection.debug:
+            # The request was read and not answered: websockets reads frames after it and
+            # fails on the end of the stream.
+            self.connection.logger.debug("< EOF")
+            self.connection.logger.debug("> EOF")
         if not self.outcome.done():
             self.outcome.set_result(None)
         self.lost.set_result(None)
@@ -203,6 +217,10 @@ class _Opening(asyncio.Protocol):
 
     def _report(self, outcome: Request | BaseException) -> None:
         self.read = True
+        if isinstance(outcome, Request):
+            self.request = outcome
+            if self.connection.debug:
+                self.connection._log_request(outcome)
         if not self.outcome.done():  # else open_timeout expired
             self.outcome.set_result(outcome)
 
@@ -223,6 +241,8 @@ class _Opening(asyncio.Protocol):
                 return False
         if response is not None:
             connection.response = response
+            if connection.debug:
+                connection._log_response(response)
             if response.status_code == 101:
                 self._hand_off(response)
                 return True
@@ -254,7 +274,6 @@ class _Opening(asyncio.Protocol):
 
     def _hand_off(self, response: Response) -> None:
         connection = self.connection
-        connection._log_info("connection open")
         self.handed_off = True
         hand_off(
             self.transport,
@@ -276,6 +295,13 @@ class _Opening(asyncio.Protocol):
         # Read again, to notice the client closing; anything it sends is discarded.
         if self.paused and not transport.is_closing():
             transport.resume_reading()
+        if self.connection.debug:
+            self.connection.logger.debug("> EOF")
+        if self.eof:
+            # The client sent EOF already: as in websockets, the connection is closed now.
+            self.connection._handshake_ended()
+        if self.connection.debug and not transport.is_closing():
+            self.connection._log_tcp_close()
         if not transport.is_closing():
             if self.eof or not transport.can_write_eof():
                 transport.close()

@@ -1,7 +1,7 @@
 """Tunnelling a client's connection through an ``http://`` or ``https://`` proxy with CONNECT.
 
 compat opens the tunnel on asyncio's transports and hands the result to picows' protocol as it
-does a Unix connection (:func:`~compat.asyncio.handoff.open_unix_client`), rather than letting
+does a Unix connection (:func:`~compat.asyncio.handoff.open_client`), rather than letting
 picows reach the proxy, because only this gives websockets' behaviour:
 
 * picows' own proxy support (``ws_connect(proxy=...)``) sends another ``CONNECT`` request (no
