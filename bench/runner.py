@@ -11,11 +11,12 @@ import json
 import os
 import platform
 import statistics
-import sys
 from collections.abc import Coroutine, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
+
+from reports.progress import Progress
 
 from . import loops, usage
 from .cases import CASES, Case, Sample, Settings, measure
@@ -104,25 +105,31 @@ def _costs(case: Case, runs: list[Sample]) -> dict[str, Any]:
     return {"cost": summary}
 
 
+def _eligible(case: Case, targets: Sequence[str]) -> list[str]:
+    """The targets ``case`` can run."""
+    return [target for target in targets if case.unsupported(target) is None]
+
+
 def _run_case(
-    case: Case, targets: list[str], pool: ServerPool, config: Config
+    case: Case, targets: list[str], pool: ServerPool, config: Config, progress: Progress
 ) -> list[dict[str, Any]]:
     unsupported = {target: case.unsupported(target) for target in targets}
-    eligible = [target for target in targets if unsupported[target] is None]
+    eligible = _eligible(case, targets)
     samples: dict[str, list[Sample]] = {target: [] for target in eligible}
     errors: dict[str, str] = {}
     with loops.new_runner(case.loop) as runner:
         for round_index in range(config.rounds):
             for target in rotate(eligible, round_index):
-                if target in errors:
-                    continue
-                try:
-                    sample = _measure_once(case, target, pool, runner, config.settings)
-                except Exception as exc:  # a failing target is reported, the run goes on
-                    errors[target] = f"{type(exc).__name__}: {exc}"
-                    print(f"  {target}: {errors[target]}", file=sys.stderr)
-                    continue
-                samples[target].append(sample)
+                if target not in errors:
+                    try:
+                        sample = _measure_once(case, target, pool, runner, config.settings)
+                    except Exception as exc:  # a failing target is reported, the run goes on
+                        errors[target] = f"{type(exc).__name__}: {exc}"
+                        progress.log(f"  {target}: {errors[target]}")
+                    else:
+                        samples[target].append(sample)
+                # A target that failed counts its remaining rounds as done.
+                progress.advance()
     measured = {target: runs for target, runs in samples.items() if runs and target not in errors}
     rows = []
     for index, row in enumerate(case.rows):
@@ -181,10 +188,14 @@ def run(config: Config) -> dict[str, Any]:
         "unavailable": {target: reason for target, reason in missing.items() if reason},
         "cases": [],
     }
+    cases = select(config)
+    total = sum(config.rounds * len(_eligible(case, targets)) for case in cases)
+    progress = Progress("bench", total, "measurements")
     with ServerPool() as pool:
-        for case in select(config):
-            print(f"{case.name} [{case.loop}]", file=sys.stderr, flush=True)
-            document["cases"] += _run_case(case, targets, pool, config)
+        for case in cases:
+            progress.log(f"{case.name} [{case.loop}]")
+            document["cases"] += _run_case(case, targets, pool, config, progress)
+    progress.close()
     return document
 
 

@@ -7,7 +7,9 @@ bounds the rest per module.
 
 from __future__ import annotations
 
+import argparse
 import ast
+import collections
 import contextlib
 import dataclasses
 import importlib
@@ -17,12 +19,15 @@ import pathlib
 import sys
 import tempfile
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import coverage
 
+from . import catalogue
 from .catalogue import Uncompared
+from .paths import result
+from .targets import registry
 
 __all__ = [
     "BUDGET",
@@ -35,12 +40,13 @@ __all__ = [
     "declaration_problems",
     "definitions",
     "load_budget",
+    "merge",
+    "problems",
     "reference_source",
 ]
 
 SCHEMA = "compat-reference-coverage/1"
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "reports" / "out" / "results" / "reference-coverage.json"
+RESULTS = result("reference-coverage.json")
 BUDGET = pathlib.Path(__file__).with_name("reference-coverage-budget.toml")
 PACKAGE = "websockets"
 SOURCE = "https://github.com/python-websockets/websockets/blob/{version}/src/websockets/{path}"
@@ -101,7 +107,7 @@ class Measurement:
             config_file=False,
             include=[str(path) for path in self.files.values()],
         )
-        self.runs = 0
+        self.runs: collections.Counter[str] = collections.Counter()
 
     @contextlib.contextmanager
     def _measuring(self, context: str) -> Iterator[None]:
@@ -122,9 +128,9 @@ class Measurement:
                 importlib.import_module(name)
 
     @contextlib.contextmanager
-    def run(self, scenario: str) -> Iterator[None]:
-        """Measure one run of ``scenario`` comparing a target with the reference."""
-        self.runs += 1
+    def run(self, scenario: str, target: str) -> Iterator[None]:
+        """Measure one run of ``scenario`` comparing ``target`` with the reference."""
+        self.runs[target] += 1
         with self._measuring(scenario):
             yield
 
@@ -169,7 +175,8 @@ class Measurement:
             **fields,
             "websockets": version,
             "coverage": coverage.__version__,
-            "runs": self.runs,
+            "runs": self.runs.total(),
+            "runs_by_target": dict(self.runs),
             "scenarios": scenarios,
             "modules": modules,
             "totals": totals(modules),
@@ -358,3 +365,142 @@ def budget_problems(document: dict[str, Any], budget: Budget) -> list[str]:
                     f"lower the budget to {value} in {BUDGET.name}"
                 )
     return problems
+
+
+def problems(
+    document: dict[str, Any],
+    budget: Budget,
+    uncompared: Iterable[Uncompared],
+    expected: Iterable[str],
+) -> list[str]:
+    """Why a measurement fails: runs left out, ``expected`` targets not run, over or far under
+    its budget, declared uncompared code run."""
+    found = []
+    if document["runs"] != document["planned_runs"]:
+        found.append(
+            f"{document['runs']} of {document['planned_runs']} runs measured: "
+            "the budget applies to every scenario on every target"
+        )
+    missing = set(expected) - set(document["targets"])
+    if missing:
+        found.append(f"targets not run: {', '.join(sorted(missing))}")
+    return found + budget_problems(document, budget) + declaration_problems(document, uncompared)
+
+
+def merge(documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One results file for the runs of ``documents``: parts of one run, measured apart.
+
+    A line run in any part was run; a branch missing from every part was never taken. The parts
+    are shards of a run split by target: a target measured in several of them ran the same runs
+    in each (the reference, whose baselines every shard makes), so its runs count once.
+    """
+    versions = sorted({document["websockets"] for document in documents})
+    if len(versions) > 1:
+        raise ValueError(f"parts measured different references: websockets {', '.join(versions)}")
+    scenarios = sorted({name for document in documents for name in document["scenarios"]})
+    index = {name: number for number, name in enumerate(scenarios)}
+    runs: dict[str, int] = {}
+    planned: dict[str, int] = {}
+    for document in documents:
+        for counts, key in ((runs, "runs_by_target"), (planned, "planned_by_target")):
+            for target, count in document[key].items():
+                counts[target] = max(counts.get(target, 0), count)
+    modules = [
+        merge_module(
+            [
+                (module, document["scenarios"])
+                for document in documents
+                for module in document["modules"]
+                if module["module"] == name
+            ],
+            index,
+        )
+        for name in MODULES
+        if any(module["module"] == name for document in documents for module in document["modules"])
+    ]
+    first = documents[0]
+    return {
+        "schema": SCHEMA,
+        "started": min(document["started"] for document in documents),
+        "finished": max(document["finished"] for document in documents),
+        "targets": list(dict.fromkeys(t for document in documents for t in document["targets"])),
+        "planned_runs": sum(planned.values()),
+        "planned_by_target": planned,
+        "websockets": first["websockets"],
+        "coverage": first["coverage"],
+        "runs": sum(runs.values()),
+        "runs_by_target": runs,
+        "scenarios": scenarios,
+        "modules": modules,
+        "totals": totals(modules),
+    }
+
+
+def merge_module(
+    parts: list[tuple[dict[str, Any], list[str]]], index: dict[str, int]
+) -> dict[str, Any]:
+    """One module's figures over ``parts``: its entry in each part, with that part's scenarios."""
+    modules = [module for module, _ in parts]
+
+    def common(key: str) -> list[Any]:
+        """Entries of ``key`` found in every part: lines, or branches as [from, to]."""
+        shared = set.intersection(*({json.dumps(item) for item in m[key]} for m in modules))
+        return sorted(json.loads(item) for item in shared)
+
+    missing_lines = common("missing_lines")
+    missing_branches = common("missing_branches")
+    uncompared_lines = common("uncompared_lines")
+    uncompared_branches = common("uncompared_branches")
+    exercised: dict[int, set[int]] = {}
+    for module, scenarios in parts:
+        for line, numbers in module["exercised_by"].items():
+            exercised.setdefault(int(line), set()).update(index[scenarios[n]] for n in numbers)
+    statements, branches = modules[0]["statements"], modules[0]["branches"]
+    return {
+        **modules[0],
+        "executed_lines": sorted({line for m in modules for line in m["executed_lines"]}),
+        "missing_lines": missing_lines,
+        "missing_branches": missing_branches,
+        "percent_statements": percent(len(missing_lines), statements),
+        "percent_branches": percent(len(missing_branches), branches),
+        "percent": percent(len(missing_lines) + len(missing_branches), statements + branches),
+        "uncompared_lines": uncompared_lines,
+        "uncompared_branches": uncompared_branches,
+        "undeclared_lines": len(missing_lines) - len(uncompared_lines),
+        "undeclared_branches": len(missing_branches) - len(uncompared_branches),
+        "exercised_by": {str(line): sorted(numbers) for line, numbers in sorted(exercised.items())},
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Check a results file against the budget, as the suite does at the end of a whole run:
+    for runs split into shards, whose measurements are merged first."""
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.refcoverage", description=main.__doc__
+    )
+    parser.add_argument("results", type=pathlib.Path, nargs="?", default=RESULTS)
+    args = parser.parse_args(argv)
+    try:
+        document = json.loads(args.results.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"{args.results}: {exc}", file=sys.stderr)
+        return 1
+    found = problems(
+        document,
+        load_budget(),
+        catalogue.load().uncompared,
+        [target.name for target in registry()],
+    )
+    for problem in found:
+        print(problem, file=sys.stderr)
+    figures = document["totals"]
+    print(
+        f"reference coverage: {figures['percent_statements']}% of statements, "
+        f"{figures['percent_branches']}% of branches, "
+        f"{'within budget' if not found else f'{len(found)} problems'}: {args.results}"
+    )
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,8 @@
-"""Command line: render the compatibility report, or compare two runs' reports.
+"""Command line: render the compatibility report, compare two runs' reports, or merge shards.
 
 ``python -m reports`` renders and prints the path of the HTML file; ``python -m reports diff
-OLD.json NEW.json`` lists what got worse and exits 1 if anything did.
+OLD.json NEW.json`` lists what got worse and exits 1 if anything did; ``python -m reports merge
+OUT SHARD...`` merges the result files of the shards of one run into OUT, to render from.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import pathlib
 import sys
 
-from . import diff
+from . import diff, merge
 from .catalogue import DEFAULT as DEFAULT_CATALOGUE
 from .render import OUT, render
 
@@ -24,10 +25,36 @@ def compare(argv: list[str]) -> int:
     return diff.main(args.old, args.new)
 
 
+def combine(argv: list[str]) -> int:
+    """Merge the shards' result files into one folder and list the files written."""
+    parser = argparse.ArgumentParser(prog="python -m reports merge", description=merge.__doc__)
+    parser.add_argument("out", type=pathlib.Path, help="folder to write results/ and autobahn/")
+    parser.add_argument(
+        "shards",
+        type=pathlib.Path,
+        nargs="+",
+        metavar="SHARD",
+        help="a shard's output folder, holding results/ or autobahn/ as reports/out does",
+    )
+    args = parser.parse_args(argv)
+    try:
+        written = merge.merge(args.out, args.shards)
+    except merge.MergeError as exc:
+        print(f"python -m reports merge: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    if not written:
+        print("python -m reports merge: no result file in the shards", file=sys.stderr)
+    return 0 if written else 1
+
+
 def main() -> None:
     """Render the report and print the path of the HTML file."""
     if sys.argv[1:2] == ["diff"]:
         raise SystemExit(compare(sys.argv[2:]))
+    if sys.argv[1:2] == ["merge"]:
+        raise SystemExit(combine(sys.argv[2:]))
     parser = argparse.ArgumentParser(prog="python -m reports", description=main.__doc__)
     parser.add_argument(
         "--source",

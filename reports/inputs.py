@@ -7,7 +7,7 @@ import json
 import pathlib
 from typing import Any
 
-__all__ = ["INPUTS", "Input", "read_inputs"]
+__all__ = ["INPUTS", "Input", "load", "read_inputs"]
 
 #: Result files the report reads: name, path relative to the source folder, schema.
 INPUTS: dict[str, tuple[str, str]] = {
@@ -41,20 +41,25 @@ class Input:
         }
 
 
-def read_input(source: pathlib.Path, name: str) -> Input:
-    """Load one result file; a missing file is "not run", a bad one is an error."""
-    relative, schema = INPUTS[name]
-    path = source / relative
+def load(path: pathlib.Path, schema: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The data of the result file ``path``, or why it can't be used; both None if it's missing."""
     if not path.exists():
-        return Input(name, relative, schema, None, None)
+        return None, None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        return Input(name, relative, schema, None, f"unreadable: {exc}")
+        return None, f"unreadable: {exc}"
     if not isinstance(data, dict) or data.get("schema") != schema:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
-        return Input(name, relative, schema, None, f"expected schema {schema}, found {found}")
-    return Input(name, relative, schema, data, None)
+        return None, f"expected schema {schema}, found {found}"
+    return data, None
+
+
+def read_input(source: pathlib.Path, name: str) -> Input:
+    """Load one result file; a missing file is "not run", a bad one is an error."""
+    relative, schema = INPUTS[name]
+    data, error = load(source / relative, schema)
+    return Input(name, relative, schema, data, error)
 
 
 def read_inputs(source: pathlib.Path) -> dict[str, Input]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.message
+import fcntl
 import json
 import os
 import pathlib
@@ -118,13 +119,17 @@ def clean_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
     outdir = tmp_path_factory.mktemp("dist")
-    succeeded(
-        run(
-            [sys.executable, "-m", "build", "--outdir", outdir, ROOT],
-            cwd=ROOT,
-            timeout=BUILD_TIMEOUT,
+    # The build writes compat.egg-info into the checkout; pytest-xdist workers running tests of
+    # this module at once take turns, locking a file in the folder their temporary folders share.
+    with (tmp_path_factory.getbasetemp().parent / "compat-build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        succeeded(
+            run(
+                [sys.executable, "-m", "build", "--outdir", outdir, ROOT],
+                cwd=ROOT,
+                timeout=BUILD_TIMEOUT,
+            )
         )
-    )
     sdists = sorted(outdir.glob("*.tar.gz"))
     wheels = sorted(outdir.glob("*.whl"))
     assert [path.name for path in sdists] == [f"compat-{VERSION}.tar.gz"]

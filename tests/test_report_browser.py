@@ -36,9 +36,11 @@ VISIBLE = "els => els.filter(e => e.offsetParent !== null).length"
 
 @pytest.fixture
 def report(tmp_path: pathlib.Path) -> pathlib.Path:
-    """The report of the real results when there are some, else of small fixtures."""
+    """The report of the real results when there are some, else of small fixtures; rendered in
+    the test's own folder, as tests running at once in pytest-xdist workers would write the same
+    file."""
     if (OUT / "results" / "conformance.json").exists():
-        return render(OUT)
+        return render(OUT, tmp_path / "report")
     source = tmp_path / "results"
     return render(source, tmp_path / "report", write_fixtures(source))
 

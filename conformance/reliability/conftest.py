@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ..plugin import state
+from ..plugin import results_folder, state
 from ..targets import Target
 from . import harness
 
@@ -55,7 +55,7 @@ async def debug() -> AsyncIterator[None]:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if harness.FIGURES:
-        harness.write()
+        harness.write(results_folder(session.config) / harness.RESULTS.name)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -24,6 +24,7 @@ import psutil
 import pytest
 
 from .. import catalogue, trace
+from ..paths import result
 from ..scenario import handling
 from ..targets import REFERENCE, Target
 
@@ -50,9 +51,7 @@ __all__ = [
 
 SCHEMA = "compat-reliability/1"
 VARIANT = "full" if os.environ.get("COMPAT_RELIABILITY") == "full" else "ci"
-RESULTS = (
-    pathlib.Path(__file__).resolve().parents[2] / "reports" / "out" / "results" / "reliability.json"
-)
+RESULTS = result("reliability.json")
 MIB = 1 << 20
 
 
@@ -236,8 +235,8 @@ def capture(level: int = logging.WARNING) -> Iterator[Logs]:
         yield handler
 
 
-def write() -> None:
+def write(path: pathlib.Path = RESULTS) -> None:
     """Write the recorded figures as ``compat-reliability/1`` JSON."""
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     document = {"schema": SCHEMA, "variant": VARIANT, "targets": FIGURES}
-    RESULTS.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n")

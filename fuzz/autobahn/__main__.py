@@ -12,6 +12,7 @@ from fuzz.autobahn.config import MODES, ConfigError, Mode, load_selection
 from fuzz.autobahn.junit import write_junit
 from fuzz.autobahn.runner import ROOT, run, runner_name
 from fuzz.autobahn.summary import format_line, summarize, write_summary
+from reports.progress import Progress
 
 __all__ = ["main"]
 
@@ -26,25 +27,6 @@ def _known_cases() -> list[str] | None:
     except ImportError:
         return None
     return list(CASES)
-
-
-class _Progress:
-    """Show ``done/total`` for the running case on stderr: in place on a terminal."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int | None) -> None:
-        of = f"/{total}" if total else ""
-        if self.tty:
-            print(f"\r{self.label}: {done}{of} cases", end="", file=sys.stderr, flush=True)
-        elif done % 50 == 0 or done == total:
-            print(f"{self.label}: {done}{of} cases", file=sys.stderr, flush=True)
-
-    def end(self) -> None:
-        if self.tty:
-            print(file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,15 +69,15 @@ async def _main(args: argparse.Namespace) -> int:
             selected, excluded = (
                 selection.resolve(known) if known is not None else ([], selection.excluded)
             )
-            label = f"{mode} {target}"
-            progress = _Progress(label)
+            total = len(selected) if known is not None else None
+            progress = Progress(f"autobahn {mode} {target}", total, "cases")
             outdir = args.outdir / mode / target
             outcome = await run(
                 mode, target, selection, outdir,
                 runner=runner, time_limit=args.time_limit, parallelism=args.parallelism,
-                total=len(selected) if known is not None else None, progress=progress,
+                total=total, progress=progress.update,
             )
-            progress.end()
+            progress.close()
             summary = summarize(
                 mode=mode, target=target, runner=runner, outdir=outdir, base=args.outdir,
                 seconds=outcome.seconds, excluded=excluded, error=outcome.error,
