@@ -1,1 +1,1 @@
-"""Hypothesis properties: generated frames, call sequences and options, differential."""
+"""Hypothesis properties: generated frames, handshakes, call sequences and options, differential."""

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from conformance.plugin import state
+from conformance.plugin import results_folder, state
 
 from . import differential
 
@@ -62,4 +62,5 @@ def harness() -> Iterator[differential.Harness]:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if differential.RESULTS:
-        differential.write_results(differential.PROFILE)
+        folder = results_folder(session.config)
+        differential.write_results(differential.PROFILE, folder / differential.RESULTS_PATH.name)

@@ -10,6 +10,7 @@ import json
 import logging
 import pathlib
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import settings
 
 from conformance import catalogue, trace
+from conformance.paths import result
 from conformance.scenario import LogRecords, Pair
 from conformance.targets import REFERENCE, Target
 
@@ -34,7 +36,7 @@ __all__ = [
 T = TypeVar("T")
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-RESULTS_PATH = ROOT / "reports" / "out" / "results" / "hypothesis.json"
+RESULTS_PATH = result("hypothesis.json")
 SCHEMA = "compat-hypothesis/1"
 # Bound on one example (both targets), well above what a passing example takes.
 EXAMPLE_TIMEOUT = 15.0
@@ -125,6 +127,7 @@ class Tally:
     failures: int = 0
     counterexample: str | None = None
     started: float = dataclasses.field(default_factory=time.monotonic)
+    excused: Counter[str] = dataclasses.field(default_factory=Counter)
 
     def check(self, scenario: str, reference: Any, actual: Any, example: object) -> None:
         """Compare traces; a difference the catalogue doesn't declare fails the subject.
@@ -133,7 +136,11 @@ class Tally:
         """
         self.examples += 1
         diff = trace.compare(reference, actual)
-        if not diff or catalogue.load().declared(self.target.name, scenario, None, actual, diff):
+        if not diff:
+            return
+        declared = catalogue.load().declared(self.target.name, scenario, None, actual, diff)
+        if declared is not None:
+            self.excused[declared] += 1
             return
         self.mismatch(example, trace.render(reference, actual, (REFERENCE, self.target.name)))
 
@@ -161,6 +168,7 @@ class Tally:
             "failures": self.failures,
             "counterexample": self.counterexample,
             "seconds": round(time.monotonic() - self.started, 3),
+            "excused": dict(self.excused),
         }
 
 

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from conformance.raw import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_TEXT, Frame, FrameReader
 
-from . import strategies
+from . import handshakes, strategies
 from .differential import profile
+from .handshakes import Head
 from .strategies import Plan, Side, invalid_text_ends
 
 
@@ -58,3 +59,10 @@ def test_pauses_follow_invalid_text() -> None:
         CLOSE,
     ]
     assert invalid_text_ends(frames) == (4,)
+
+
+@profile()
+@given(head=st.one_of(handshakes.requests(), handshakes.responses()))
+def test_head_repr_builds_the_head(head: Head) -> None:
+    """The repr shown for a counterexample is Python that builds the same head back."""
+    assert eval(repr(head), {"Head": Head}) == head
