@@ -9,11 +9,18 @@ import json
 import pathlib
 import re
 import tomllib
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 __all__ = ["Api", "Catalogue", "Difference", "Feature", "Uncompared", "load"]
 
 PATH = pathlib.Path(__file__).with_name("catalogue.toml")
+# Suffix of the id of a scenario's variant running on uvloop rather than asyncio's own loop.
+ON_UVLOOP = "@uvloop"
+# How many scenario runs, generated examples and reliability checks each declared difference
+# excused in this process.
+EXCUSED: Counter[str] = Counter()
 SEED = pathlib.Path(__file__).with_name("seed.txt")
 
 
@@ -58,10 +65,12 @@ class Difference:
     ) -> bool:
         """Whether this difference covers ``target``'s trace on ``scenario``.
 
-        Without scenario globs, it covers the scenarios tagged with its feature.
+        Without scenario globs, it covers the scenarios tagged with its feature. It covers a
+        scenario on every event loop its variants run on.
         """
         if target not in self.targets:
             return False
+        scenario = scenario.removesuffix(ON_UVLOOP)
         if self.scenarios:
             if not any(matches(pattern, scenario) for pattern in self.scenarios):
                 return False
@@ -152,8 +161,19 @@ class Catalogue:
         """Id of the difference declaring ``target``'s trace on ``scenario``, or None."""
         for difference in self.all_differences():
             if difference.applies(target, scenario, seed, actual, diff or []):
+                EXCUSED[difference.id] += 1
                 return difference.id
         return None
+
+    def unused(self, targets: Iterable[str], excused: Mapping[str, int]) -> list[str]:
+        """Ids of the differences declared for any of ``targets`` that excused nothing: a
+        declaration wider than any cause, or whose cause is gone."""
+        names = set(targets)
+        return [
+            difference.id
+            for difference in self.all_differences()
+            if names & set(difference.targets) and not excused.get(difference.id)
+        ]
 
 
 def _tuples(entry: dict[str, Any]) -> dict[str, Any]:

@@ -7,20 +7,25 @@ import datetime
 import json
 import pathlib
 import platform
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections import Counter
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
 
-from . import catalogue, refcoverage, trace
+from reports import merge
+
+from . import catalogue, paths, refcoverage, scenarios, trace
 from .scenario import SCENARIOS, Scenario, run
-from .targets import REFERENCE, Target, registry
+from .targets import REFERENCE, SUBJECT, Target, registry
 
 SCHEMA = "compat-conformance/1"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "reports" / "out" / "results" / "conformance.json"
+RESULTS = paths.result("conformance.json")
 STATUSES = ("identical", "declared", "different", "error")
 RAW = "raw"
 
@@ -31,6 +36,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--targets",
         default=None,
         help="comma-separated target names to run (the reference always runs)",
+    )
+    group.addoption(
+        "--subject",
+        default=SUBJECT,
+        metavar="ROOT",
+        help=f"module root whose undeclared differences fail the run (default {SUBJECT}); "
+        f"with another root, {SUBJECT} runs only if named with --peer-root",
     )
     group.addoption(
         "--peer-root",
@@ -58,9 +70,13 @@ class Run:
     target: Target
 
     @property
+    def names(self) -> tuple[str, str]:
+        """The names of the client and the server, ``raw`` for a raw peer."""
+        return (self.client.name if self.client else RAW, self.server.name if self.server else RAW)
+
+    @property
     def id(self) -> str:
-        client = self.client.name if self.client else RAW
-        server = self.server.name if self.server else RAW
+        client, server = self.names
         return f"{self.scenario.id}|{client}->{server}"
 
     @property
@@ -74,7 +90,12 @@ class Conformance:
     def __init__(self, config: pytest.Config) -> None:
         only = config.getoption("--targets")
         names = [name.strip() for name in only.split(",")] if only else None
-        self.targets = registry(config.getoption("--peer-root"), names)
+        try:
+            self.targets = registry(
+                config.getoption("--peer-root"), names, subject=config.getoption("--subject")
+            )
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from exc
         self.reference = next(target for target in self.targets if target.role == "reference")
         self.catalogue = catalogue.load()
         self.references: dict[str, tuple[Any, str | None, float]] = {}
@@ -115,9 +136,10 @@ class Conformance:
         return self.references[case.id]
 
     def record(self, item: Run, **fields: Any) -> dict[str, Any]:
+        client, server = item.names
         entry = {
-            "client": item.client.name if item.client else RAW,
-            "server": item.server.name if item.server else RAW,
+            "client": client,
+            "server": server,
             "target": item.target.name,
             "declared": None,
             "diff": [],
@@ -134,7 +156,7 @@ class Conformance:
         if self.measurement is None:
             await self.compare(item)
             return
-        with self.measurement.run(item.scenario.id):
+        with self.measurement.run(item.scenario.id, item.target.name):
             await self.compare(item)
 
     async def compare(self, item: Run) -> None:
@@ -187,32 +209,37 @@ class Conformance:
             )
 
     def summary(self) -> dict[str, dict[str, int]]:
-        counts = {
-            target.name: dict.fromkeys(STATUSES, 0)
-            for target in self.targets
-            if target.role != "reference"
-        }
-        for entries in self.results.values():
-            for entry in entries:
-                if entry["status"] in STATUSES and entry["target"] in counts:
-                    counts[entry["target"]][entry["status"]] += 1
-        return counts
+        return merge.conformance_summary(
+            ({"name": target.name, "role": target.role} for target in self.targets),
+            (entry for entries in self.results.values() for entry in entries),
+        )
 
-    def write_reference_coverage(self) -> pathlib.Path:
-        """Write the reference coverage measured so far; return the file's path."""
+    def write_reference_coverage(self, folder: pathlib.Path) -> pathlib.Path:
+        """Write the reference coverage measured so far into ``folder``; return the file."""
         assert self.measurement is not None, "--reference-coverage is off"
+        planned = Counter(
+            item.target.name for case in SCENARIOS.values() for item in self.runs(case)
+        )
         document = self.measurement.document(
             self.reference.version or "unknown",
             self.catalogue.uncompared,
             started=self.started.isoformat(),
             finished=datetime.datetime.now(datetime.UTC).isoformat(),
             targets=[target.name for target in self.targets],
-            planned_runs=sum(1 for case in SCENARIOS.values() for _ in self.runs(case)),
+            planned_runs=planned.total(),
+            planned_by_target=dict(planned),
         )
-        refcoverage.RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(document, separators=(",", ":"))
-        refcoverage.RESULTS.write_text(text, encoding="utf-8")
-        return refcoverage.RESULTS
+        path = folder / refcoverage.RESULTS.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
+        return path
+
+    def plan(self) -> list[tuple[str, str, str]]:
+        """Scenario, client and server of every run of a whole session, in its order."""
+        scenarios.load_all()
+        return [
+            (case.id, *item.names) for case in scenarios.registered() for item in self.runs(case)
+        ]
 
     def document(self) -> dict[str, Any]:
         return {
@@ -264,7 +291,8 @@ STATE = pytest.StashKey[Conformance]()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "reference_coverage: checks the reference coverage measured in the session; "
+        "reference_coverage: checks what the whole session measured (the reference's "
+        "coverage, the declarations it used); "
         "deselected without --reference-coverage, run after every other test with it",
     )
     config.stash[STATE] = Conformance(config)
@@ -287,14 +315,95 @@ def state(config: pytest.Config) -> Conformance:
     return config.stash[STATE]
 
 
+#: Folder of the workers' parts of the results in an xdist session, on the controller.
+PARTS = pytest.StashKey[pathlib.Path]()
+#: Key of that folder in what the controller sends each worker.
+PARTS_INPUT = "conformance_parts"
+
+
+def results_folder(config: pytest.Config) -> pathlib.Path:
+    """Where this process writes result files: the results folder, or on a pytest-xdist worker
+    a folder of its own, whose files the controller merges into the results folder at the end."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
+        return RESULTS.parent
+    return pathlib.Path(workerinput[PARTS_INPUT]) / str(workerinput["workerid"])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Give the pytest-xdist worker ``node`` the folder of the parts, made for the session."""
+    if PARTS not in node.config.stash:
+        node.config.stash[PARTS] = pathlib.Path(tempfile.mkdtemp(prefix="conformance-parts-"))
+    node.workerinput[PARTS_INPUT] = str(node.config.stash[PARTS])
+
+
+def readable(value: Any) -> Any:
+    """``value`` with lone surrogates in its strings written as escapes, so that it encodes."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [readable(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(readable(item) for item in value)
+    if isinstance(value, dict):
+        return {readable(key): readable(item) for key, item in value.items()}
+    return value
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_to_serializable(
+    config: pytest.Config, report: pytest.CollectReport | pytest.TestReport
+) -> Generator[None, dict[str, Any] | None, dict[str, Any] | None]:
+    """Reports as xdist workers send them, in UTF-8: hostile input decoded with
+    ``surrogateescape`` reaches captured logs and outputs."""
+    data = yield
+    return None if data is None else readable(data)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to measure the reference's coverage in an xdist session, before workers start:
+    the measurement and its budget check are one process's."""
+    config = session.config
+    if config.getoption("--reference-coverage") and config.pluginmanager.has_plugin("dsession"):
+        raise pytest.UsageError(
+            "--reference-coverage measures one process: run it without -n, or split the run "
+            "into shards by --targets and merge them with python -m reports merge"
+        )
+
+
+def collect(conformance: Conformance, parts: pathlib.Path) -> None:
+    """Merge the workers' result files into the results folder, and take the runs merged as
+    the session's, for its summary."""
+    try:
+        written = merge.merge_results(
+            RESULTS.parent, sorted(parts.iterdir()), conformance.plan()
+        )
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+    if RESULTS in written:
+        document = json.loads(RESULTS.read_text(encoding="utf-8"))
+        conformance.results = {case["id"]: case["runs"] for case in document["scenarios"]}
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write the results, a worker's part of them, or, on the controller of an xdist session,
+    the workers' parts merged."""
     conformance = session.config.stash.get(STATE, None)
-    if conformance is None or not conformance.results:
+    if conformance is None:
         return
+    parts = session.config.stash.get(PARTS, None)
+    if parts is not None:
+        collect(conformance, parts)
+        return
+    if not conformance.results:
+        return
+    folder = results_folder(session.config)
     if conformance.measurement is not None and conformance.measurement.runs:
-        conformance.write_reference_coverage()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(conformance.document(), indent=2) + "\n")
+        conformance.write_reference_coverage(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RESULTS.name).write_text(json.dumps(conformance.document(), indent=2) + "\n")
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -101,6 +101,30 @@ class LogRecords(logging.Handler):
 # Addresses in log messages vary from run to run.
 ADDRESS = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d+")
 
+# Whole log messages holding what else varies from run to run or from library to library, and
+# what replaces it: the key and accept values of the opening handshake, the date of a response,
+# the default User-Agent and Server values (they name the interpreter, the library and their
+# versions), and the payload of 4-byte pings and pongs, the size of random ones.
+VARYING = [
+    (re.compile(r"([<>] Sec-WebSocket-(?:Key|Accept): ).*", re.IGNORECASE), r"\1VALUE"),
+    (re.compile(r"([<>] Date: ).*", re.IGNORECASE), r"\1DATE"),
+    (
+        re.compile(r"([<>] (?:User-Agent|Server): )Python/\d+\.\d+ [^ /]+/[^ ]+", re.IGNORECASE),
+        r"\1DEFAULT",
+    ),
+    (re.compile(r"([<>] P[IO]NG ).* \[(?:text|binary), 4 bytes\]"), r"\1[4 bytes]"),
+]
+
+
+def normalised(message: str) -> str:
+    """``message`` with its addresses and any value :data:`VARYING` lists replaced."""
+    for pattern, replacement in VARYING:
+        match = pattern.fullmatch(message)
+        if match is not None:
+            message = match.expand(replacement)
+            break
+    return ADDRESS.sub("ADDRESS", message)
+
 
 Handler = TypeVar("Handler", bound=logging.Handler)
 
@@ -120,41 +144,77 @@ def handling(handler: Handler, logger: logging.Logger, level: int) -> Iterator[H
 
 
 class LogWatch(logging.Handler):
-    """Records of the ``websockets`` loggers while a scenario watches them.
-
-    websockets' connection events (INFO and above) and its explanations of failed handshakes
-    (DEBUG messages starting with ``!``) are part of the trace; other DEBUG lines are not.
-    """
+    """Records of the ``websockets`` loggers, at every level, while a scenario watches them."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.INFO or str(record.msg).startswith("!"):
-            self.records.append(record)
+        self.records.append(record)
 
-    def trace(self, logger: str | None = None) -> dict[str, list[dict[str, Any]]]:
-        """The records, of one logger or all, with addresses normalised.
+    def trace(self, logger: str | None = None) -> dict[str, Any]:
+        """The records of ``logger``, or of each logger by name, :func:`normalised`.
 
-        Records of connections (logged with the connection in ``extra``) and of the server are
-        listed apart: each is in order, but when a connection's record comes relative to the
-        server's depends on event loop scheduling.
+        ``server`` lists the records logged outside connections: the server's own (the client's
+        reconnection notices for ``websockets.client``), and the first state line of each
+        connection, which websockets logs before the connection exists.
+        ``connections`` lists the records logged with a connection in ``extra``, one connection
+        after the other, in the order they first logged. Each connection's records are in order,
+        but how they interleave with other connections' and the server's depends on event loop
+        scheduling, so the trace doesn't record it.
         """
-        grouped: dict[str, list[dict[str, Any]]] = {"server": [], "connections": []}
+        if logger is None:
+            return {name: self.trace(name) for name in sorted({r.name for r in self.records})}
+        server: list[dict[str, Any]] = []
+        connections: dict[int, list[dict[str, Any]]] = {}
         for record in self.records:
-            if logger is not None and record.name != logger:
+            if record.name != logger:
                 continue
-            group = "connections" if hasattr(record, "websocket") else "server"
-            grouped[group].append(
-                {
-                    "logger": record.name,
-                    "level": record.levelname,
-                    "message": ADDRESS.sub("ADDRESS", record.getMessage()),
-                    "exc": trace.exception(record.exc_info[1]) if record.exc_info else None,
-                }
-            )
-        return grouped
+            entry = {
+                "logger": record.name,
+                "level": record.levelname,
+                "message": normalised(record.getMessage()),
+                "exc": trace.exception(record.exc_info[1]) if record.exc_info else None,
+            }
+            if hasattr(record, "websocket"):
+                connections.setdefault(id(record.websocket), []).append(entry)
+            else:
+                server.append(entry)
+        return {
+            "server": server,
+            "connections": [e for c in connections.values() for e in requests_grouped(c)],
+        }
+
+
+# A handshake request line and a header line, as websockets logs them at DEBUG.
+REQUEST_LINE = re.compile(r"[<>] \S+ \S+ HTTP/\S+")
+HEADER_LINE = re.compile(r"[<>] [^ :]+: ")
+
+
+def requests_grouped(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``entries`` with the header lines that follow each request line made one entry.
+
+    The entry holds the lines sorted and, apart, the header names in order: the client writing
+    the request decides that order, which can then differ without hiding any other difference.
+    """
+    result: list[dict[str, Any]] = []
+    group: dict[str, Any] | None = None
+    for entry in entries:
+        message = entry["message"]
+        if group is not None and HEADER_LINE.match(message):
+            group["headers"].append(message)
+            group["order"].append(message.partition(":")[0])
+            continue
+        group = None
+        result.append(entry)
+        if REQUEST_LINE.fullmatch(message):
+            group = {"logger": entry["logger"], "level": entry["level"], "headers": [], "order": []}
+            result.append(group)
+    for entry in result:
+        if "headers" in entry:
+            entry["headers"].sort()
+    return result
 
 
 class Pair:

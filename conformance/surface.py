@@ -2,7 +2,9 @@
 compatible signature unless the catalogue declares it unsupported.
 
 ``python -m conformance.surface`` checks compat (or ``--root``), prints the names that aren't
-compatible and writes ``reports/out/results/surface.json`` (schema ``compat-surface/1``).
+compatible and writes ``reports/out/results/surface.json`` (schema ``compat-surface/1``). The
+catalogue's ``[[api]]`` entries are compat's declarations: another root gets none, so each name
+it lacks counts as missing.
 """
 
 from __future__ import annotations
@@ -21,11 +23,16 @@ from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from .catalogue import Api, load
+from .paths import result
+from .targets import SUBJECT
 
 __all__ = [
     "MODULES",
     "Entry",
+    "beyond",
     "check",
+    "check_all",
+    "declarations",
     "declared",
     "main",
     "resolve",
@@ -36,7 +43,7 @@ __all__ = [
 ]
 
 SCHEMA = "compat-surface/1"
-RESULTS = pathlib.Path(__file__).resolve().parent.parent / "reports/out/results/surface.json"
+RESULTS = result("surface.json")
 REFERENCE = "websockets"
 
 # Modules whose public names (their __all__) make up the surface.
@@ -293,9 +300,14 @@ def check(name: str, value: Any, root: str, apis: tuple[Api, ...]) -> Entry:
     return Entry(name, entry_kind, "compatible")
 
 
-def check_all(root: str = "compat") -> list[Entry]:
+def declarations(root: str) -> tuple[Api, ...]:
+    """The ``[[api]]`` entries that apply to ``root``: all of them for compat, none otherwise."""
+    return load().apis if root == SUBJECT else ()
+
+
+def check_all(root: str = SUBJECT) -> list[Entry]:
     """An entry per websockets name, checked against ``root``."""
-    apis = load().apis
+    apis = declarations(root)
     entries: dict[str, Entry] = {}
     for name, value in walk():
         if name not in entries:
@@ -347,21 +359,47 @@ def verify_declared(api: Api, root: str) -> str | None:
     return f"{target}() returned"
 
 
-def write(entries: list[Entry], path: pathlib.Path = RESULTS) -> None:
-    """Write ``surface.json``."""
+def beyond(entries: list[Entry], peer: str) -> list[str]:
+    """Names compatible in the checked root that ``peer``, checked without declarations, lacks
+    or offers with another signature: what the root supports beyond that peer."""
+    values = dict(walk())
+    return [
+        entry.name
+        for entry in entries
+        if entry.status == "compatible"
+        and entry.name in values
+        and check(entry.name, values[entry.name], peer, ()).status != "compatible"
+    ]
+
+
+def write(
+    entries: list[Entry],
+    root: str,
+    path: pathlib.Path = RESULTS,
+    peers: dict[str, list[str]] | None = None,
+) -> None:
+    """Write ``surface.json``: the entries of ``root``'s check and, per peer, the names
+    ``root`` supports beyond it (see :func:`beyond`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"schema": SCHEMA, "entries": [entry.data() for entry in entries]}
+    document = {
+        "schema": SCHEMA,
+        "root": root,
+        "entries": [entry.data() for entry in entries],
+        "beyond": peers or {},
+    }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Check a root, print what isn't compatible, write the results; 1 if anything is missing."""
     parser = argparse.ArgumentParser(prog="python -m conformance.surface", description=__doc__)
-    parser.add_argument("--root", default="compat", help="module root to check (default compat)")
+    parser.add_argument(
+        "--root", default=SUBJECT, help=f"module root to check (default {SUBJECT})"
+    )
     parser.add_argument("--output", type=pathlib.Path, default=RESULTS, help="JSON file to write")
     options = parser.parse_args(argv)
     entries = check_all(options.root)
-    write(entries, options.output)
+    write(entries, options.root, options.output)
     for entry in entries:
         if entry.status in ("missing", "signature-mismatch"):
             print(f"{entry.status:20} {entry.name}: {entry.detail}")

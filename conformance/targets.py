@@ -10,7 +10,7 @@ import types
 from collections.abc import Iterable
 from typing import Literal
 
-__all__ = ["REFERENCE", "Role", "Target", "TargetUnavailable", "registry"]
+__all__ = ["REFERENCE", "SUBJECT", "Role", "Target", "TargetUnavailable", "registry"]
 
 Role = Literal["reference", "subject", "peer"]
 
@@ -107,15 +107,21 @@ class Target:
 
 
 def registry(
-    extra_peers: Iterable[str] = (), only: Iterable[str] | None = None
+    extra_peers: Iterable[str] = (),
+    only: Iterable[str] | None = None,
+    subject: str = SUBJECT,
 ) -> list[Target]:
     """Reference, subject and peers (defaults, ``extra_peers``, ``$CONFORMANCE_PEERS``).
 
-    ``only`` restricts the list to the given names; the reference is always kept
-    since every other run is compared with it.
+    ``subject`` is the root whose undeclared differences fail the suite; compat unless another
+    root takes its place, and then compat only runs if named as a peer. ``only`` restricts the
+    list to the given names; the reference is always kept since every other run is compared
+    with it.
     """
+    if subject == REFERENCE:
+        raise ValueError(f"{REFERENCE} is the reference: it can't be the subject")
     env = [root.strip() for root in os.environ.get(PEERS_ENV, "").split(",") if root.strip()]
-    targets = [Target(REFERENCE, REFERENCE, "reference"), Target(SUBJECT, SUBJECT, "subject")]
+    targets = [Target(REFERENCE, REFERENCE, "reference"), Target(subject, subject, "subject")]
     for root in (*DEFAULT_PEERS, *extra_peers, *env):
         if all(target.root != root for target in targets):
             targets.append(Target(root, root, "peer"))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pathlib
 
-from fuzz.hypothesis import strategies
+import pytest
+
+from fuzz.hypothesis import handshakes, strategies
 
 from . import scenarios
-from .catalogue import SEED, load, matches, seed_bullets
+from .catalogue import EXCUSED, SEED, Catalogue, Difference, load, matches, seed_bullets
+from .plugin import state
 from .reliability import checks as reliability_checks
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -60,6 +63,7 @@ def test_differences_reference_known_features_and_scenarios() -> None:
         *(case.id for case in scenarios.registered()),
         *reliability_checks.ids(),
         *strategies.frame_scenario_ids(),
+        *handshakes.handshake_scenario_ids(),
     ]
     for difference in catalogue.differences:
         assert difference.feature is None or difference.feature in known, difference.id
@@ -91,3 +95,21 @@ def test_difference_paths_restrict_what_may_differ() -> None:
     scenario = "protocol.reserved-opcode.to-client"
     assert catalogue.declared("compat", scenario, None, {}, reason_only) is not None
     assert catalogue.declared("compat", scenario, None, {}, code_too) is None
+
+
+def test_a_declaration_that_excuses_nothing_is_reported() -> None:
+    used = Difference(id="used", targets=("compat",), scenarios=("close.*",), reason="r")
+    idle = Difference(id="idle", targets=("compat",), scenarios=("close.*",), reason="r")
+    peer = Difference(id="peer", targets=("picows.websockets",), scenarios=("x",), reason="r")
+    catalogue = Catalogue(features=(), differences=(used, idle, peer), apis=())
+    assert catalogue.declared("compat", "close.normal", None, {}, ["$.a: 1 != 2"]) == "used"
+    assert catalogue.unused(["compat"], {"used": 1}) == ["idle"]
+    assert catalogue.unused(["compat", "picows.websockets"], {"used": 1}) == ["idle", "peer"]
+
+
+@pytest.mark.reference_coverage
+def test_every_declaration_excuses_something(request: pytest.FixtureRequest) -> None:
+    """After a whole session, each difference declared for a target that ran excused a scenario
+    run, a generated example or a reliability check."""
+    targets = [target.name for target in state(request.config).targets if target.available]
+    assert not load().unused(targets, EXCUSED), dict(EXCUSED)

@@ -1,13 +1,15 @@
-"""Self-tests of the harness: trace comparison, frame codec, target registry."""
+"""Self-tests of the harness: trace comparison, frame codec, target registry, watched logs."""
 
 from __future__ import annotations
 
 import enum
+import logging
 import struct
 
 import pytest
 
 from . import raw, trace
+from .scenario import LogWatch, normalised
 from .targets import registry
 
 
@@ -106,3 +108,65 @@ def test_unavailable_target_reports_error() -> None:
     target = registry(["conformance.no_such_root"])[-1]
     assert not target.available
     assert "no_such_root" in (target.error or "")
+
+
+def test_log_messages_are_normalised() -> None:
+    assert normalised("> Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==") == (
+        "> Sec-WebSocket-Key: VALUE"
+    )
+    assert normalised("< Date: Thu, 26 Nov 2026 14:10:55 GMT") == "< Date: DATE"
+    assert normalised("> User-Agent: Python/3.11 websockets/17.4") == "> User-Agent: DEFAULT"
+    assert normalised("> User-Agent: debugging/1.0") == "> User-Agent: debugging/1.0"
+    assert normalised("> PING 8d 0e 19 5a [binary, 4 bytes]") == "> PING [4 bytes]"
+    assert normalised("< PONG 'hi' [text, 2 bytes]") == "< PONG 'hi' [text, 2 bytes]"
+    assert normalised("< Host: 127.0.0.1:8765") == "< Host: ADDRESS"
+
+
+def test_log_watch_lists_each_connection_with_its_request_grouped() -> None:
+    first, second = object(), object()
+    watch = LogWatch()
+    for message, websocket in [
+        ("server listening", None),
+        ("< GET / HTTP/1.1", first),
+        ("< Upgrade: websocket", first),
+        ("< Host: example.com", first),
+        ("= connection is CONNECTING", None),
+        ("< GET /other HTTP/1.1", second),
+        ("> HTTP/1.1 101 Switching Protocols", first),
+        ("> Upgrade: websocket", first),
+    ]:
+        fields = {"name": "websockets.server", "levelname": "DEBUG", "msg": message}
+        if websocket is not None:
+            fields["websocket"] = websocket
+        watch.emit(logging.makeLogRecord(fields))
+    log = watch.trace("websockets.server")
+    assert [entry["message"] for entry in log["server"]] == [
+        "server listening",
+        "= connection is CONNECTING",
+    ]
+    assert [entry.get("message", entry.get("order")) for entry in log["connections"]] == [
+        "< GET / HTTP/1.1",
+        ["< Upgrade", "< Host"],
+        "> HTTP/1.1 101 Switching Protocols",
+        "> Upgrade: websocket",
+        "< GET /other HTTP/1.1",
+        [],
+    ]
+    assert log["connections"][1]["headers"] == ["< Host: example.com", "< Upgrade: websocket"]
+
+
+def test_seed_features_run_on_uvloop_too() -> None:
+    """Scenarios proving a seed feature have a uvloop variant; the catalogue covers both."""
+    pytest.importorskip("uvloop")
+    from . import scenarios
+    from .catalogue import ON_UVLOOP, load
+
+    scenarios.load_all()
+    ids = {case.id for case in scenarios.registered()}
+    assert {"proxy.https-tunnel" + ON_UVLOOP, "router.path.root" + ON_UVLOOP} <= ids
+    assert "close.peer-1000.to-client" in ids
+    assert "close.peer-1000.to-client" + ON_UVLOOP not in ids
+    declaration = next(d for d in load().differences if d.id == "tls-refusal-body")
+    diff = ["$.outcome.response.body.length: 100000 != 3534"]
+    for case in ("proxy.https-refusal-body", "proxy.https-refusal-body" + ON_UVLOOP):
+        assert declaration.applies("compat", case, "proxy-tls", {}, diff)

@@ -1,4 +1,8 @@
-"""compat provides websockets' public API, or the catalogue declares what it doesn't."""
+"""The subject provides websockets' public API, or the catalogue declares what it doesn't.
+
+The subject is compat unless ``--subject`` names another root; the ``[[api]]`` declarations are
+compat's, so another root is checked against the whole surface.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +13,51 @@ from typing import Any
 import pytest
 
 from .catalogue import Api, load
+from .plugin import state
 from .surface import (
     MODULES,
     SCHEMA,
+    beyond,
     check_all,
+    declarations,
     resolve,
     signature_problems,
     verify_declared,
     walk,
     write,
 )
-
-SUBJECT = "compat"
+from .targets import SUBJECT
 
 # Declared names include deprecated websockets modules, imported here on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def test_every_name_is_compatible_or_declared(tmp_path: pathlib.Path) -> None:
+@pytest.fixture
+def subject(request: pytest.FixtureRequest) -> str:
+    """The root under test: the session's ``--subject``."""
+    root: str = request.config.getoption("--subject")
+    return root
+
+
+@pytest.fixture
+def peers(request: pytest.FixtureRequest) -> list[str]:
+    """The session's peers that import."""
+    return [target.root for target in state(request.config).targets
+            if target.role == "peer" and target.available]
+
+
+def test_every_name_is_compatible_or_declared(
+    subject: str, peers: list[str], tmp_path: pathlib.Path
+) -> None:
     """Writes surface.json, then fails on any name missing or with another signature."""
-    entries = check_all(SUBJECT)
-    write(entries)
-    write(entries, tmp_path / "surface.json")
+    entries = check_all(subject)
+    ahead = {peer: beyond(entries, peer) for peer in peers}
+    write(entries, subject, peers=ahead)
+    write(entries, subject, tmp_path / "surface.json", ahead)
     document = json.loads((tmp_path / "surface.json").read_text())
     assert document["schema"] == SCHEMA
+    assert document["root"] == subject
+    assert document["beyond"] == ahead
     assert {entry["status"] for entry in document["entries"]} <= {
         "compatible", "missing", "signature-mismatch", "declared-unsupported"}
     failures = [f"{e.status}: {e.name}: {e.detail}" for e in entries
@@ -41,10 +66,26 @@ def test_every_name_is_compatible_or_declared(tmp_path: pathlib.Path) -> None:
 
 
 @pytest.mark.parametrize("api", load().apis, ids=lambda api: api.name)
-def test_declared_api(api: Api) -> None:
-    """websockets provides the name; compat lacks it, raises, or differs, as declared."""
+def test_declared_api(api: Api, subject: str) -> None:
+    """websockets provides the name; the subject lacks it, raises, or differs, as declared."""
+    if api not in declarations(subject):
+        pytest.skip(f"the catalogue declares {api.name} for {SUBJECT}, not {subject}")
     assert resolve(api.name) is not None
-    assert verify_declared(api, SUBJECT) is None
+    assert verify_declared(api, subject) is None
+
+
+def test_names_beyond_picows_websockets() -> None:
+    """What the seed list says picows.websockets lacks, and compat provides, is measured so."""
+    pytest.importorskip("picows.websockets.asyncio.server")
+    ahead = set(beyond(check_all(SUBJECT), "picows.websockets"))
+    assert {
+        "websockets.asyncio.server.unix_serve",
+        "websockets.asyncio.client.unix_connect",
+        "websockets.asyncio.router.route",
+        "websockets.asyncio.server.ServerConnection.respond",
+        "websockets.extensions.base.ServerExtensionFactory",
+    } <= ahead
+    assert "websockets.asyncio.client.connect" not in ahead
 
 
 def test_walk_reaches_modules_classes_and_members() -> None:

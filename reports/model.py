@@ -228,6 +228,7 @@ def build_features(
                 "id": fid,
                 "status": feature.get("status"),
                 "seed": feature.get("seed"),
+                "peer_status": feature.get("peer_status"),
                 "description": feature.get("description"),
                 "error": feature.get("error"),
                 "alternative": feature.get("alternative"),
@@ -250,11 +251,36 @@ def build_features(
     return features
 
 
+def excusals(
+    scenarios: list[dict[str, Any]],
+    hypothesis: dict[str, Any] | None,
+    reliability: dict[str, Any] | None,
+) -> dict[str, Counter[str]]:
+    """Per declared difference, how many scenario runs, generated examples and reliability
+    checks it excused."""
+    counts: dict[str, Counter[str]] = {}
+    for scenario in scenarios:
+        for result in scenario["results"].values():
+            for run in result["runs"]:
+                if run.get("declared"):
+                    counts.setdefault(run["declared"], Counter())["runs"] += 1
+    for prop in (hypothesis or {}).get("properties", []):
+        for difference, examples in (prop.get("excused") or {}).items():
+            counts.setdefault(difference, Counter())["examples"] += int(examples)
+    for data in ((reliability or {}).get("targets") or {}).values():
+        for kind in CHECKS:
+            for check in data.get(kind) or []:
+                if check.get("declared"):
+                    counts.setdefault(check["declared"], Counter())["checks"] += 1
+    return counts
+
+
 def build_differences(
     catalogue: dict[str, list[dict[str, Any]]] | None,
     scenarios: list[dict[str, Any]],
+    excused: dict[str, Counter[str]],
 ) -> list[dict[str, Any]] | None:
-    """Declared differences with the scenarios whose runs they cover."""
+    """Declared differences with the scenarios whose runs they cover, and what they excused."""
     if catalogue is None:
         return None
     return [
@@ -269,9 +295,22 @@ def build_differences(
                 for s in scenarios
                 if any(d.get("id") in result["declared"] for result in s["results"].values())
             ],
+            "excused": {
+                kind: excused.get(str(d.get("id")), Counter())[kind]
+                for kind in ("runs", "examples", "checks")
+            },
         }
         for d in catalogue["differences"]
     ]
+
+
+def catalogue_targets(catalogue: dict[str, list[dict[str, Any]]] | None) -> list[str] | None:
+    """The targets the catalogue declares anything for: a subject outside it has no declared
+    difference, so each of its differences counts as undeclared."""
+    if catalogue is None:
+        return None
+    entries = [*catalogue["features"], *catalogue["differences"]]
+    return sorted({name for entry in entries for name in entry.get("targets", [])})
 
 
 def pick(entry: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -280,14 +319,22 @@ def pick(entry: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def build_surface(surface: dict[str, Any] | None) -> dict[str, Any] | None:
-    """API-surface entries and their counts by status."""
+    """API-surface entries of the checked root and their counts by status."""
     if surface is None:
         return None
     entries = sorted(
         (pick(e, "name", "kind", "status", "detail") for e in surface.get("entries", [])),
         key=lambda e: natural_key(str(e["name"])),
     )
-    return {"counts": dict(Counter(e.get("status") for e in entries)), "entries": entries}
+    return {
+        "root": surface.get("root"),
+        "counts": dict(Counter(e.get("status") for e in entries)),
+        "entries": entries,
+        "beyond": {
+            peer: sorted(names, key=natural_key)
+            for peer, names in surface.get("beyond", {}).items()
+        },
+    }
 
 
 def build_autobahn(
@@ -561,6 +608,7 @@ def build(
     conformance = data["conformance"]
     scenarios = build_scenarios(conformance)
     targets = build_targets(conformance, data["autobahn"])
+    subjects = [target["name"] for target in targets if target["role"] == "subject"]
     return {
         "schema": SCHEMA,
         "generated": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -572,10 +620,14 @@ def build(
             else None
         ),
         "targets": targets,
+        "subject": subjects[0] if subjects else None,
+        "catalogue_targets": catalogue_targets(catalogue),
         "headline": build_headline(targets, scenarios, conformance, data["autobahn"]),
         "catalogue_error": catalogue_error,
         "features": build_features(catalogue, scenarios),
-        "differences": build_differences(catalogue, scenarios),
+        "differences": build_differences(
+            catalogue, scenarios, excusals(scenarios, data["hypothesis"], data["reliability"])
+        ),
         "unsupported_apis": catalogue["apis"] if catalogue is not None else None,
         "scenarios": scenarios,
         "surface": build_surface(data["surface"]),

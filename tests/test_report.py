@@ -18,6 +18,7 @@ error = "UnsupportedFeature"
 alternative = "route from websocket.request.path"
 targets = ["compat"]
 seed = "websockets.asyncio.router.route() and the router classes."
+peer_status = "unsupported: route by path"
 
 [[feature]]
 id = "close"
@@ -183,6 +184,7 @@ def write_fixtures(root: pathlib.Path) -> pathlib.Path:
                     "detail": "not exported",
                 },
             ],
+            "beyond": {"picows.websockets": ["websockets.asyncio.server.unix_serve"]},
         },
     )
     write_json(
@@ -449,9 +451,12 @@ def test_features_link_scenarios(tmp_path: pathlib.Path) -> None:
             "reason": "Close reasons are worded differently",
             "feature": "close",
             "used_by": ["close.custom-code"],
+            "excused": {"runs": 1, "examples": 0, "checks": 0},
         }
     ]
     assert "websockets.asyncio.router.route() and the router classes." in html
+    assert features["router"]["peer_status"] == "unsupported: route by path"
+    assert "picows.websockets, as documented" in html and "unsupported: route by path" in html
     assert 'href="#scenario-router.route"' in html
     assert "route from websocket.request.path" in html
     assert "$.close.code: 1000 != 1006" in html
@@ -461,6 +466,7 @@ def test_every_section_shows_its_numbers(tmp_path: pathlib.Path) -> None:
     html, _ = rendered(tmp_path)
     for text in [
         "websockets.asyncio.client.process_exception",  # surface
+        "websockets.asyncio.server.unix_serve",  # beyond the peer
         "roundtrip_text",
         "1234",
         "567",
@@ -560,6 +566,8 @@ def test_json_schema(tmp_path: pathlib.Path) -> None:
         "environment",
         "conformance_run",
         "targets",
+        "subject",
+        "catalogue_targets",
         "headline",
         "catalogue_error",
         "features",
@@ -574,6 +582,40 @@ def test_json_schema(tmp_path: pathlib.Path) -> None:
         "reference_coverage",
     }
     assert all(i["present"] for i in data["inputs"].values())
+
+
+def test_subject_is_named(tmp_path: pathlib.Path) -> None:
+    html, data = rendered(tmp_path)
+    assert data["subject"] == "compat"
+    assert data["catalogue_targets"] == ["compat", "picows.websockets"]
+    assert "subject <code>compat</code>" in html
+    assert "The catalogue declares nothing for" not in html
+
+
+def test_another_subject_is_named_and_has_no_declarations(tmp_path: pathlib.Path) -> None:
+    """A root the catalogue never names, run as the subject in compat's place."""
+    source = tmp_path / "in"
+    catalogue = write_fixtures(source)
+    conformance = json.loads((source / "results" / "conformance.json").read_text())
+    conformance["targets"][1] |= {"name": "mylib", "root": "mylib"}
+    for case in conformance["scenarios"]:
+        for entry in case["runs"]:
+            if entry["target"] == "compat":
+                entry.update(client="mylib", server="mylib", target="mylib")
+    write_json(source / "results" / "conformance.json", conformance)
+    surface = json.loads((source / "results" / "surface.json").read_text())
+    write_json(source / "results" / "surface.json", {**surface, "root": "mylib"})
+    html = render(source, tmp_path / "out", catalogue).read_text(encoding="utf-8")
+    data = json.loads((tmp_path / "out" / "compatibility.json").read_text(encoding="utf-8"))
+    assert data["subject"] == "mylib"
+    assert [(h["target"], h["role"]) for h in data["headline"]] == [
+        ("mylib", "subject"),
+        ("picows.websockets", "peer"),
+    ]
+    assert data["surface"]["root"] == "mylib"
+    assert "subject <code>mylib</code>" in html
+    assert "The catalogue declares nothing for <strong>mylib</strong>" in html
+    assert "websockets names checked in <code>mylib</code>" in html
 
 
 def test_missing_results_say_not_run(tmp_path: pathlib.Path) -> None:

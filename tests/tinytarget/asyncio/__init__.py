@@ -1,0 +1,1 @@
+"""The asyncio API: websockets' server, and its client with one deliberate difference."""
