@@ -15,7 +15,6 @@ from types import TracebackType
 from typing import Any, Literal
 
 from picows import (
-    PICOWS_DEBUG_LL,
     WSHandshakeError,
     WSInvalidHeaderError,
     WSInvalidMessageError,
@@ -48,12 +47,11 @@ from .connection import (
     READ_BUFFER_SIZE,
     USE_AIOFASTNET,
     Connection,
-    CoreLogger,
     core_logger,
     limits,
     queue_bounds,
 )
-from .handoff import open_client
+from .handoff import RequestWatch, open_client
 from .proxy import TLS_DISABLED, open_socket, select_proxy
 from .rejection import read_response
 from .tunnel import open_tunnel
@@ -103,42 +101,29 @@ class ClientConnection(Connection):
             self._set_state(State.CLOSED)
 
 
-# How picows shows, at its own lowest log level, the handshake request it writes.
-SENT_REQUEST = "Send upgrade request: %s"
-
-
-class _HandshakeLog(CoreLogger):
+class _HandshakeLog(RequestWatch):
     """picows' log for one opening handshake, when the connection's logger shows DEBUG.
 
-    picows writes the request itself and shows it as written, key included, only in a message of
-    its own log: this log turns that message into the connection's DEBUG lines, as websockets logs
-    the request it sends, and remembers that the request went out, after which a failure is
-    logged as websockets logs it. Everything else goes to picows' log as usual.
+    picows writes the request itself and shows it as written, key included, only in its own log:
+    the connection logs it as websockets logs the request it sends, credentials redacted, and
+    this log remembers that the request went out, after which a failure is logged as websockets
+    logs it.
     """
 
     def __init__(self, tls: bool) -> None:
-        super().__init__(core_logger.logger, {})
+        super().__init__()
         self.tls = tls
         self.connection: ClientConnection | None = None
-        self.sent = False
+        self.request_sent = False
 
-    def isEnabledFor(self, level: int) -> bool:
-        return level == PICOWS_DEBUG_LL or super().isEnabledFor(level)
-
-    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
-        if level == PICOWS_DEBUG_LL:
-            if msg == SENT_REQUEST and self.connection is not None and args:
-                # Logged by the connection, credentials redacted, rather than here as bytes.
-                self.sent = True
-                self.connection._log_request(_sent_request(args[0]))
-                return
-            if not self.logger.isEnabledFor(level):
-                return
-        super().log(level, msg, *args, **kwargs)
+    def sent(self, request: bytes) -> None:
+        if self.connection is not None:
+            self.request_sent = True
+            self.connection._log_request(_sent_request(request))
 
     def failed(self, *, eof_received: bool = False, aborted: bool = False) -> None:
         """Log the end of the handshake if it failed after the request went out."""
-        if self.connection is not None and self.sent:
+        if self.connection is not None and self.request_sent:
             self.connection._log_failed_handshake(
                 eof_received=eof_received, aborted=aborted, tls=self.tls
             )

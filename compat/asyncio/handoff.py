@@ -16,7 +16,12 @@ This module is the only one that uses it. It depends on:
   hands a copy to the transport's ``write()`` otherwise; on TLS it always hands a copy to
   ``write()``; a server's frame of over 8 KiB goes to ``writelines()``.
 
-``tests/test_handoff.py`` checks them, so that a picows release that changes them fails loudly.
+It also depends on how picows shows the request a client writes: only in its own log, at its
+lowest level (``PICOWS_DEBUG_LL``), as the message :data:`SENT_REQUEST` with the request's bytes;
+:class:`RequestWatch` hands those bytes to compat, which logs the request as websockets does.
+
+``tests/test_handoff.py`` and ``tests/test_debug_logs.py`` check them, so that a picows release
+that changes them fails loudly.
 
 A TCP or TLS connection compat gives ``WSProtocol`` is behind a :class:`CoalescingTransport`,
 which writes the frames sent in one pass of the event loop together (not a plain Unix one,
@@ -38,6 +43,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from picows import (
+    PICOWS_DEBUG_LL,
     WSAutoPingStrategy,
     WSListener,
     WSTransport,
@@ -45,6 +51,8 @@ from picows import (
     WSUpgradeResponseWithListener,
 )
 from picows.picows import WSProtocol  # type: ignore[attr-defined]
+
+from .connection import CoreLogger, core_logger
 
 __all__ = ["SYNTHETIC_REQUEST", "CoalescingTransport", "UnixTransport", "hand_off", "open_client"]
 
@@ -467,3 +475,30 @@ class _TcpOptionsIgnored:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._socket, name)
+
+
+# How picows shows, at its own lowest log level, the opening handshake request it writes.
+SENT_REQUEST = "Send upgrade request: %s"
+
+
+class RequestWatch(CoreLogger):
+    """picows' log for one client's opening handshake, handing the request picows wrote to
+    :meth:`sent`, as bytes, rather than logging it. Everything else goes to picows' log."""
+
+    def __init__(self) -> None:
+        super().__init__(core_logger.logger, {})
+
+    def sent(self, request: bytes) -> None:
+        """Called with the bytes of the request picows wrote."""
+
+    def isEnabledFor(self, level: int) -> bool:
+        return level == PICOWS_DEBUG_LL or super().isEnabledFor(level)
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if level == PICOWS_DEBUG_LL:
+            if msg == SENT_REQUEST and args:
+                self.sent(args[0])
+                return
+            if not self.logger.isEnabledFor(level):
+                return
+        super().log(level, msg, *args, **kwargs)
