@@ -1,6 +1,7 @@
 """Command line: render the compatibility report, compare two runs' reports, or merge shards.
 
-``python -m reports`` renders and prints the path of the HTML file; ``python -m reports diff
+``python -m reports`` renders and prints the path of the HTML file (``--compare OLD.json``: with
+what got worse since an earlier run); ``python -m reports diff
 OLD.json NEW.json`` lists what got worse and exits 1 if anything did; ``python -m reports merge
 OUT SHARD...`` merges the result files of the shards of one run into OUT, to render from.
 """
@@ -74,8 +75,15 @@ def main() -> None:
         default=DEFAULT_CATALOGUE,
         help="conformance catalogue (default: conformance/catalogue.toml)",
     )
+    parser.add_argument(
+        "--compare",
+        type=pathlib.Path,
+        default=None,
+        metavar="OLD.json",
+        help="compatibility.json of an earlier run: the report lists what got worse since",
+    )
     args = parser.parse_args()
-    print(render(args.source, args.output, args.catalogue))
+    print(render(args.source, args.output, args.catalogue, args.compare))
 
 
 if __name__ == "__main__":

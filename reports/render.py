@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import charts
+from . import charts, diff
 from .catalogue import DEFAULT as DEFAULT_CATALOGUE
 from .catalogue import read_catalogue
 from .inputs import read_inputs
@@ -62,16 +62,26 @@ def render(
     source: pathlib.Path = OUT,
     output: pathlib.Path | None = None,
     catalogue: pathlib.Path = DEFAULT_CATALOGUE,
+    previous: pathlib.Path | None = None,
 ) -> pathlib.Path:
     """Render the results under ``source`` into ``output``; return the HTML path.
 
     ``source`` holds ``results/*.json`` and ``autobahn/summary.json``; missing
-    files are reported as not run. ``output`` defaults to ``source``.
+    files are reported as not run. ``output`` defaults to ``source``. With ``previous``, the
+    ``compatibility.json`` of an earlier run, the report lists what got worse since.
     """
     output = source if output is None else output
     output.mkdir(parents=True, exist_ok=True)
     entries, catalogue_error = read_catalogue(catalogue)
     report = build(read_inputs(source), entries, catalogue_error, source, output)
+    report["comparison"] = None
+    if previous is not None:
+        earlier = diff.load(previous)
+        report["comparison"] = {
+            "previous": str(previous),
+            "generated": earlier.get("generated"),
+            "regressions": [str(found) for found in diff.regressions(earlier, report)],
+        }
     (output / JSON).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     html_path = output / HTML
     html_path.write_text(render_html(report), encoding="utf-8")

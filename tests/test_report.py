@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import pathlib
 import re
@@ -580,6 +581,7 @@ def test_json_schema(tmp_path: pathlib.Path) -> None:
         "bench",
         "reliability",
         "reference_coverage",
+        "comparison",
     }
     assert all(i["present"] for i in data["inputs"].values())
 
@@ -674,3 +676,26 @@ def test_sparse_results_render(tmp_path: pathlib.Path) -> None:
     html = render(tmp_path, tmp_path, tmp_path / "none.toml").read_text()
     assert "compat: drop-in for 1/1 scenarios, 0 declared differences" in html
     assert html.count("Not run.") == 2  # the catalogue and the environment
+
+
+def test_comparison_with_an_earlier_run(tmp_path: pathlib.Path) -> None:
+    """With ``previous``, the page lists what got worse since that run, as ``reports diff``."""
+    _, data = rendered(tmp_path)
+    assert data["comparison"] is None
+    earlier = copy.deepcopy(data)
+    for scenario in earlier["scenarios"]:
+        for result in scenario["results"].values():
+            if result["status"] == "declared":
+                result.update(status="identical", declared=[])
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(earlier), encoding="utf-8")
+    html = render(tmp_path / "in", tmp_path / "again", tmp_path / "in" / "catalogue.toml", old)
+    compared = json.loads(html.with_name("compatibility.json").read_text(encoding="utf-8"))
+    found = compared["comparison"]["regressions"]
+    assert found and all(line.startswith(("scenario:", "declared:")) for line in found)
+    assert compared["comparison"]["previous"] == str(old)
+    page = html.read_text(encoding="utf-8")
+    assert "Compared with an earlier run" in page and found[0] in page.replace("&gt;", ">")
+    old.write_text(json.dumps(data), encoding="utf-8")
+    html = render(tmp_path / "in", tmp_path / "again", tmp_path / "in" / "catalogue.toml", old)
+    assert "no regression" in html.read_text(encoding="utf-8")

@@ -82,3 +82,4 @@ def test_command_exits_non_zero_on_a_regression(tmp_path: pathlib.Path) -> None:
     assert "scenario: compat on close.code: identical -> error" in worse.stdout
     same = subprocess.run([*command, paths[0], paths[0]], cwd=ROOT, capture_output=True, text=True)
     assert same.returncode == 0, same.stdout + same.stderr
+
