@@ -107,15 +107,19 @@ class Api:
 
 @dataclasses.dataclass(frozen=True)
 class Uncompared:
-    """Reference functions the differential suite deliberately never runs, and why.
+    """Reference code the differential suite deliberately never runs, and why.
 
     ``functions`` are qualified names (``Class.method``) in ``module``, one of the reference
-    modules whose coverage is measured; their whole definition counts as declared.
+    modules whose coverage is measured; their whole definition counts as declared. With
+    ``statements``, only the statements of those functions (of the whole module when
+    ``functions`` is empty) whose first line reads as given, stripped, count as declared: a
+    guard the asyncio layer always pre-empts, say, declared without the code around it.
     """
 
     module: str
-    functions: tuple[str, ...]
     reason: str
+    functions: tuple[str, ...] = ()
+    statements: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,15 +8,17 @@ from typing import Any
 import pytest
 
 from . import scenarios
-from .catalogue import load
+from .catalogue import Uncompared, load
 from .plugin import results_folder, state
 from .refcoverage import (
     MODULES,
     SLACK,
     Budget,
+    Region,
     budget_problems,
     declaration_problems,
     definitions,
+    entry_regions,
     load_budget,
     problems,
     reference_source,
@@ -26,15 +28,42 @@ from .targets import registry
 scenarios.load_all()
 
 
-def test_uncompared_entries_name_reference_definitions() -> None:
+def test_uncompared_entries_name_reference_code() -> None:
     entries = load().uncompared
     assert entries
     for entry in entries:
         assert entry.module in MODULES, entry.module
-        assert entry.functions and entry.reason.strip(), entry.module
-        known = definitions(reference_source(entry.module))
+        assert entry.functions or entry.statements, entry.module
+        assert entry.reason.strip(), entry.module
+        source = reference_source(entry.module)
+        known = definitions(source)
         for name in entry.functions:
             assert name in known, f"{entry.module}: no definition {name}"
+        found = entry_regions(entry, source)
+        for text in entry.statements:
+            assert text in found, f"{entry.module}: no statement {text!r} in {entry.functions}"
+
+
+def test_declared_statements_cover_their_block_and_only_in_scope() -> None:
+    source = (
+        "try:\n"  # 1
+        "    import fast\n"  # 2
+        "except ImportError:\n"  # 3
+        "    fast = None\n"  # 4
+        "def f(x):\n"  # 5
+        "    if x:\n"  # 6
+        "        raise ValueError(\n"  # 7
+        "            'x')\n"  # 8
+        "    return x\n"  # 9
+        "def g(x):\n"  # 10
+        "    raise ValueError(\n"  # 11
+        "        'x')\n"  # 12
+    )
+    module_wide = Uncompared("m", "r", statements=("except ImportError:",))
+    assert entry_regions(module_wide, source) == {"except ImportError:": [Region(3, 4)]}
+    in_f = Uncompared("m", "r", functions=("f",), statements=("raise ValueError(",))
+    assert entry_regions(in_f, source) == {"raise ValueError(": [Region(7, 8)]}
+    assert entry_regions(Uncompared("m", "r", functions=("g",)), source) == {"g": [Region(10, 12)]}
 
 
 def test_budget_names_measured_modules() -> None:

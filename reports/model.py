@@ -531,6 +531,8 @@ COVERAGE_TOTALS = (
     "undeclared_branches",
     "percent_statements",
     "percent_branches",
+    "in_scope_branches",
+    "percent_in_scope_branches",
     "percent",
 )
 
@@ -592,7 +594,14 @@ def build_reference_coverage(
         "modules": modules,
         "uncompared": None
         if catalogue is None
-        else [pick(entry, "module", "functions", "reason") for entry in catalogue["uncompared"]],
+        else [
+            {
+                **pick(entry, "module", "reason"),
+                "functions": entry.get("functions") or [],
+                "statements": entry.get("statements") or [],
+            }
+            for entry in catalogue["uncompared"]
+        ],
     }
 
 

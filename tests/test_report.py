@@ -527,6 +527,7 @@ def test_reference_coverage_links_uncovered_lines(tmp_path: pathlib.Path) -> Non
         {
             "module": "websockets.protocol",
             "functions": ["Protocol.legacy"],
+            "statements": [],
             "reason": "fixture: deprecated alias",
         }
     ]
@@ -652,7 +653,7 @@ def test_bench_speedups(tmp_path: pathlib.Path) -> None:
 
 
 def test_sparse_results_render(tmp_path: pathlib.Path) -> None:
-    sparse = {
+    sparse: dict[str, dict[str, Any]] = {
         "results/conformance.json": {
             "schema": "compat-conformance/1",
             "targets": [{"name": "compat", "role": "subject"}],
