@@ -24,6 +24,18 @@ SIZE_CASES = [
      {"size": 2**20 + 1, "receiver": "client", "max_size": None, "default": True}),
     ("limits.max-size-none", "max_size=None accepts 2 MiB",
      {"size": 2**21, "receiver": "client", "max_size": None}),
+    ("limits.max-size-pair-frame", "max_size=(100, 10): an 11-byte frame is over the frame limit",
+     {"size": 11, "receiver": "client", "max_size": (100, 10)}),
+    ("limits.max-size-pair-fragments", "max_size=(100, 10): 30 bytes in three 10-byte fragments",
+     {"size": 30, "receiver": "server", "max_size": (100, 10), "fragments": 3}),
+    ("limits.max-size-pair-fragment-over", "max_size=(100, 10): fragments of 11 bytes",
+     {"size": 33, "receiver": "client", "max_size": (100, 10), "fragments": 3}),
+    ("limits.max-size-pair-message-over", "max_size=(20, 10): 30 bytes in 10-byte fragments",
+     {"size": 30, "receiver": "server", "max_size": (20, 10), "fragments": 3, "text": True}),
+    ("limits.max-size-pair-no-message-limit", "max_size=(None, 10): 50 bytes in 10-byte fragments",
+     {"size": 50, "receiver": "client", "max_size": (None, 10), "fragments": 5}),
+    ("limits.max-size-pair-no-frame-limit", "max_size=(10, None): an 11-byte frame",
+     {"size": 11, "receiver": "server", "max_size": (10, None)}),
 ]
 
 
@@ -40,7 +52,7 @@ async def max_size(
     pair: Pair,
     size: int,
     receiver: str,
-    max_size: int | None,
+    max_size: int | tuple[int | None, int | None] | None,
     fragments: int = 1,
     text: bool = False,
     default: bool = False,
@@ -51,7 +63,7 @@ async def max_size(
     if fragments > 1:
         step = -(-size // fragments)
         message = [payload[start : start + step] for start in range(0, size, step)]
-    limit = {} if default else {"max_size": max_size}
+    limit: dict[str, Any] = {} if default else {"max_size": max_size}
 
     async def body(ws: Any) -> Any:
         if receiver == "server":
