@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import psutil  # type: ignore[import-untyped]
+import psutil
 
 from . import usage
 from .clients import Channel, close_all, open_channel, open_many, rate

@@ -316,6 +316,7 @@ class RawClient(RawConnection):
     status: int | None
     headers: dict[str, str]
     body: bytes
+    key: str
 
     @classmethod
     async def connect(
@@ -445,7 +446,7 @@ class RawServer:
             self.errors.append(f"{type(exc).__name__}: {exc}")
         finally:
             await connection.aclose()
-            self.tasks.discard(task)  # type: ignore[arg-type]
+            self.tasks.discard(task)
 
     async def __aenter__(self) -> RawServer:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.ssl)

@@ -175,7 +175,11 @@ class LogWatch(logging.Handler):
                 "logger": record.name,
                 "level": record.levelname,
                 "message": normalised(record.getMessage()),
-                "exc": trace.exception(record.exc_info[1]) if record.exc_info else None,
+                "exc": (
+                    trace.exception(record.exc_info[1])
+                    if record.exc_info and record.exc_info[1] is not None
+                    else None
+                ),
             }
             if hasattr(record, "websocket"):
                 connections.setdefault(id(record.websocket), []).append(entry)
@@ -358,7 +362,11 @@ class Pair:
         return [
             {
                 "level": record.levelname,
-                "traceback": record.exc_info[0].__name__ if record.exc_info else None,
+                "traceback": (
+                    record.exc_info[0].__name__
+                    if record.exc_info and record.exc_info[0] is not None
+                    else None
+                ),
             }
             for record in self.logs.records
             if record.levelno >= logging.ERROR

@@ -135,7 +135,11 @@ def test_log_watch_lists_each_connection_with_its_request_grouped() -> None:
         ("> HTTP/1.1 101 Switching Protocols", first),
         ("> Upgrade: websocket", first),
     ]:
-        fields = {"name": "websockets.server", "levelname": "DEBUG", "msg": message}
+        fields: dict[str, object] = {
+            "name": "websockets.server",
+            "levelname": "DEBUG",
+            "msg": message,
+        }
         if websocket is not None:
             fields["websocket"] = websocket
         watch.emit(logging.makeLogRecord(fields))

@@ -55,6 +55,7 @@ async def test_client_logs_the_request_it_wrote(records: Records) -> None:
     async with serve(hold, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
         async with connect(f"ws://127.0.0.1:{port}/path?q=1") as ws:
+            assert ws.request is not None
             key = ws.request.headers["Sec-WebSocket-Key"]
     messages = records.messages("websockets.client")
     start = messages.index("> GET /path?q=1 HTTP/1.1")

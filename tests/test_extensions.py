@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ class Subclass(PerMessageDeflate):
 
 def paths(extensions: list[Any]) -> tuple[bool, bool, bool, bool]:
     """Whether the connection has the fast codec, a chain, plain writes and fast frames."""
-    connection = Connection(is_client=True, logger="test", extensions=extensions)
+    connection = Connection(is_client=True, logger=logging.getLogger("test"), extensions=extensions)
     return (
         connection.deflate is not None,
         connection._extensions is not None,

@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
+from typing import Any, cast
 
-import picows
+import picows.version
 import pytest
+from multidict import CIMultiDict
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, WSUpgradeResponse
 
 from compat.asyncio.handoff import (
@@ -28,10 +30,10 @@ from compat.asyncio.handoff import (
 
 
 def test_picows_major_version_is_the_pinned_one() -> None:
-    assert picows.__version__.split(".")[0] == "2"
+    assert picows.version.__version__.split(".")[0] == "2"
 
 
-class Recorder(WSListener):  # type: ignore[misc]
+class Recorder(WSListener):
     """Records what picows delivers after the hand-off."""
 
     def __init__(self) -> None:
@@ -46,13 +48,13 @@ class Recorder(WSListener):  # type: ignore[misc]
         transport.send(WSMsgType.TEXT, b"echo " + frame.get_payload_as_bytes())
 
 
-class Answer(WSUpgradeResponse):  # type: ignore[misc]
+class Answer(WSUpgradeResponse):
     """A response whose bytes are fixed, as compat's is."""
 
     def __init__(self, data: bytes) -> None:
         self.version = b"HTTP/1.1"
-        self.status = 101
-        self.headers: dict[str, str] = {}
+        self.status = HTTPStatus.SWITCHING_PROTOCOLS
+        self.headers = CIMultiDict()
         self.body = b""
         self.data = bytearray(data)
 
@@ -202,7 +204,9 @@ def server_frame(payload: bytes) -> bytes:
 def ws_transport(underlying: Any) -> WSTransport:
     """picows' server-side transport over ``underlying``."""
     logger = logging.getLogger("test.handoff")
-    return WSTransport(False, underlying, logger, asyncio.get_running_loop())
+    # picows' stub declares no constructor: this is the one ws_create_server's protocol calls.
+    construct = cast("Callable[..., WSTransport]", WSTransport)
+    return construct(False, underlying, logger, asyncio.get_running_loop())
 
 
 async def test_picows_sends_a_frame_itself_when_nothing_is_buffered(
@@ -320,7 +324,7 @@ async def test_closing_writes_kept_frames_first_and_ends_coalescing(
     assert received(peer) == server_frame(b"a") + server_frame(b"c")
 
 
-class Burst(WSListener):  # type: ignore[misc]
+class Burst(WSListener):
     """Answers every frame with small frames around one picows writes with writelines."""
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:

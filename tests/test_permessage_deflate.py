@@ -7,7 +7,7 @@ import os
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from websockets.asyncio.client import connect as websockets_connect
@@ -16,6 +16,7 @@ from websockets.client import ClientProtocol
 from websockets.datastructures import Headers
 from websockets.exceptions import PayloadTooBig as WebSocketsPayloadTooBig
 from websockets.extensions import permessage_deflate as reference
+from websockets.extensions.base import ClientExtensionFactory as ReferenceClientExtensionFactory
 from websockets.frames import Frame, Opcode
 from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
@@ -74,7 +75,7 @@ GARBAGE = [
 ]
 
 # Factory settings: every combination of flags and of no, low and high window limits.
-CLIENT_SETTINGS = [
+CLIENT_SETTINGS: list[dict[str, Any]] = [
     {
         "server_no_context_takeover": server_nct,
         "client_no_context_takeover": client_nct,
@@ -85,7 +86,7 @@ CLIENT_SETTINGS = [
     for server_bits in (None, 8, 11)
     for client_bits in (True, None, 9, 11)
 ]
-SERVER_SETTINGS = [
+SERVER_SETTINGS: list[dict[str, Any]] = [
     {
         "server_no_context_takeover": server_nct,
         "client_no_context_takeover": client_nct,
@@ -261,7 +262,9 @@ def test_websockets_client_factories() -> None:
         for values in ANSWERS:
             _same_client(values, factories, factories)
             try:
-                accepted = accept_extensions(_headers(values, CompatHeaders), factories)
+                # websockets' factories, deliberately, where compat's are expected.
+                compat_factories = cast("list[ClientExtensionFactory]", factories)
+                accepted = accept_extensions(_headers(values, CompatHeaders), compat_factories)
             except Exception:
                 continue
             assert all(type(extension) is PerMessageDeflate for extension in accepted)
@@ -329,7 +332,11 @@ def test_enable_keeps_configured_factory() -> None:
     server = subject.ServerPerMessageDeflateFactory()
     assert subject.enable_server_permessage_deflate((server,)) == (server,)
     enabled = subject.enable_client_permessage_deflate([CustomFactory()])
-    expected = reference.enable_client_permessage_deflate([CustomFactory()])
+    # compat's factory given to websockets, websockets' factories given to compat: deliberately.
+    custom = cast(ReferenceClientExtensionFactory, CustomFactory())
+    expected = cast(
+        "Sequence[ClientExtensionFactory]", reference.enable_client_permessage_deflate([custom])
+    )
     assert offer_extensions(enabled) == offer_extensions(expected)
     assert offer_extensions(enabled) == f"x-custom; level=1, {PMD}; {VALUELESS_CLIENT_BITS}"
 
@@ -345,6 +352,10 @@ def test_client_offer(compression: str | None) -> None:
     assert offer_extensions(offered) == request.headers.get("Sec-WebSocket-Extensions")
 
 
+async def unused(connection: Any) -> None:
+    """The handler of a server refused before it starts."""
+
+
 @pytest.mark.parametrize(
     ("reference_call", "subject_call"),
     [
@@ -353,8 +364,8 @@ def test_client_offer(compression: str | None) -> None:
             lambda: connect("ws://127.0.0.1/", compression="gzip"),
         ),
         (
-            lambda: websockets_serve(print, compression="gzip"),
-            lambda: serve(print, compression="gzip"),
+            lambda: websockets_serve(unused, compression="gzip"),
+            lambda: serve(unused, compression="gzip"),
         ),
     ],
 )

@@ -15,7 +15,7 @@ import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import trustme
@@ -34,6 +34,11 @@ from tests.proxyserver import (
     socks_proxy,
     tcp_server,
 )
+
+if TYPE_CHECKING:
+    from websockets.exceptions import InvalidStatus
+
+    from compat.exceptions import InvalidStatus as CompatInvalidStatus
 
 TIMEOUT = 10.0
 USER, PASSWORD, USER_ID = "user", "pass", "alice"
@@ -381,7 +386,7 @@ async def test_wss_untrusted_through_proxy(
 ) -> None:
     """TLS to the server inside the tunnel verifies the server's certificate."""
     port = proxies["tls" if scheme == "https" else "open"]
-    kwargs = {"proxy_ssl": trusting} if scheme == "https" else {}
+    kwargs: dict[str, Any] = {"proxy_ssl": trusting} if scheme == "https" else {}
     uri = f"wss://localhost:{tls_server_port}/"
     untrusted = verification_error(UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
     wrong_name = verification_error(HOSTNAME_MISMATCH)
@@ -699,7 +704,9 @@ async def test_refusal_body_through_http_proxy(proxies: dict[str, int]) -> None:
                 async with asyncio.timeout(TIMEOUT):
                     await client.connect(f"ws://127.0.0.1:{port}/", proxy=proxy)
             except Exception as exc:
-                outcomes.append((type(exc).__name__, bytes(exc.response.body) == body))
+                # The refusal, an InvalidStatus of the library under test.
+                response = cast("InvalidStatus | CompatInvalidStatus", exc).response
+                outcomes.append((type(exc).__name__, bytes(response.body) == body))
     assert outcomes == [("InvalidStatus", True)] * 2
 
 
@@ -716,6 +723,7 @@ async def test_wss_with_ssl_false(
         assert outcome[:2] == ("raised", "ValueError")
         return
     requests: list[Any] = []
+    kwargs: dict[str, Any]
     if proxy == "socks5h":
         handler, context, kwargs = socks_proxy(5, requests), None, {}
     else:

@@ -11,9 +11,14 @@ import asyncio
 import importlib
 import os
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
+
+if TYPE_CHECKING:
+    from websockets.exceptions import InvalidStatus
+
+    from compat.exceptions import InvalidStatus as CompatInvalidStatus
 
 uvloop = pytest.importorskip("uvloop")
 
@@ -44,7 +49,9 @@ async def refusals(library: str, framing: str, count: int) -> list[Any]:
             try:
                 await client.connect(url, open_timeout=5)
             except Exception as exc:
-                outcomes.append((type(exc).__name__, bytes(exc.response.body) == BODY))
+                # The refusal, an InvalidStatus of the library under test.
+                response = cast("InvalidStatus | CompatInvalidStatus", exc).response
+                outcomes.append((type(exc).__name__, bytes(response.body) == BODY))
     return outcomes
 
 

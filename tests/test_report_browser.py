@@ -92,7 +92,9 @@ def test_filter_and_search(page: Page) -> None:
     page.uncheck("#only-diff")
     assert rows.evaluate_all(VISIBLE) == total
 
-    ident = rows.first.get_attribute("id").removeprefix("scenario-")
+    row_id = rows.first.get_attribute("id")
+    assert row_id is not None
+    ident = row_id.removeprefix("scenario-")
     page.fill("#search", ident)
     matching = rows.evaluate_all(
         "(els, id) => els.filter(e => e.offsetParent !== null)"

@@ -10,10 +10,15 @@ import asyncio
 import importlib
 import pathlib
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import trustme
+
+if TYPE_CHECKING:
+    from websockets.exceptions import InvalidStatus
+
+    from compat.exceptions import InvalidStatus as CompatInvalidStatus
 
 uvloop = pytest.importorskip("uvloop")
 
@@ -66,7 +71,8 @@ async def exchange(library: str, transport: str, path: str) -> list[Any]:
         try:
             await connect("/no")
         except Exception as exc:
-            response = exc.response
+            # The refusal, an InvalidStatus of the library under test.
+            response = cast("InvalidStatus | CompatInvalidStatus", exc).response
             outcomes.append((type(exc).__name__, response.status_code, bytes(response.body)))
     return outcomes
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
@@ -23,9 +23,18 @@ from ..targets import Target
 from . import harness
 from .faults import reset, silent_reader
 
+
+class Keepalive(TypedDict):
+    """Keepalive and closing timeouts, in seconds, as keyword arguments of serve() and connect()."""
+
+    ping_interval: float
+    ping_timeout: float
+    close_timeout: float
+
+
 # How long a prompt reaction may take on a loaded 2-core machine.
 SLACK = 1.0
-PING = {"ping_interval": 0.3, "ping_timeout": 0.3, "close_timeout": 0.3}
+PING: Keepalive = {"ping_interval": 0.3, "ping_timeout": 0.3, "close_timeout": 0.3}
 HALF_FRAME = encode_frame(OP_BINARY, b"x" * 1000, mask=CLIENT_MASK)[:500]
 
 

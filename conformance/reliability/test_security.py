@@ -58,11 +58,11 @@ def digest_calls() -> Iterator[list[tuple[Any, Any]]]:
         calls.append((a, b))
         return original(a, b)
 
-    hmac.compare_digest = spy  # type: ignore[assignment]
+    hmac.compare_digest = spy
     try:
         yield calls
     finally:
-        hmac.compare_digest = original  # type: ignore[assignment]
+        hmac.compare_digest = original
 
 
 def as_text(value: Any) -> str:

@@ -11,7 +11,8 @@ import asyncio
 import dataclasses
 import importlib
 import pkgutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, cast
 
 from ..catalogue import ON_UVLOOP, load
 from ..scenario import SCENARIOS, Pair, Scenario
@@ -51,11 +52,14 @@ def _register_uvloop_variants() -> None:
 
 
 def _on_uvloop(
-    run: Callable[[Awaitable[object]], object], function: Callable[[Pair], Awaitable[object]]
+    run: Callable[[Coroutine[Any, Any, object]], object],
+    function: Callable[[Pair], Awaitable[object]],
 ) -> Callable[[Pair], Awaitable[object]]:
     """``function`` run by ``run`` (uvloop's) in a worker thread."""
 
     async def on_uvloop(pair: Pair) -> object:
-        return await asyncio.to_thread(run, function(pair))
+        # Scenario functions are coroutine functions: what they return is a coroutine.
+        main = cast("Coroutine[Any, Any, object]", function(pair))
+        return await asyncio.to_thread(run, main)
 
     return on_uvloop

@@ -11,7 +11,7 @@ from ._shapes import Recorder, hold, open_and_close
 def subclass(base: type, log: list[str]) -> type:
     """A subclass of ``base`` that counts its instances and adds a method."""
 
-    class Custom(base):  # type: ignore[valid-type,misc]
+    class Custom(base):  # type: ignore[misc]  # base: a target's class, known at run time
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             log.append("created")
@@ -48,7 +48,7 @@ async def server_subclass(pair: Pair) -> Any:
         return [ws.describe(), isinstance(ws, pair.server_module.ServerConnection)]
 
     recorder = Recorder(body)
-    options = {"create_connection": custom, "process_request": process_request}
+    options: dict[str, Any] = {"create_connection": custom, "process_request": process_request}
     async with pair.serve(recorder, **options) as url:
         for _ in range(2):
             async with pair.connect(url):

@@ -35,7 +35,7 @@ from ..raw import (
     default_response,
 )
 from ..scenario import Pair, family, scenario
-from ._shapes import Recorder, closed, drain, hold, open_and_close, play
+from ._shapes import FrameSpec, Recorder, closed, drain, hold, open_and_close, play
 
 # Opcodes of data frames, by value: each target has its own Opcode enum.
 DATA_OPCODES = (OP_CONT, OP_TEXT, OP_BINARY)
@@ -628,7 +628,7 @@ def deflated(data: bytes) -> bytes:
     return (compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
 
 
-CLOSE = (OP_CLOSE, close_payload(1000), {})
+CLOSE: FrameSpec = (OP_CLOSE, close_payload(1000), {})
 
 FRAME_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("extensions.frames-rsv2", "a text frame with RSV2, decoded by x-swapcase",

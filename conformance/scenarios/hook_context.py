@@ -61,7 +61,7 @@ def describe(name: str, value: Any) -> Any:
     return trace.data(value)
 
 
-HOOKS = [
+HOOKS: list[tuple[str, str, dict[str, Any]]] = [
     ("hook-context.process-request", "attributes inside process_request",
      {"hook": "process_request"}),
     ("hook-context.process-response", "attributes inside process_response",
@@ -79,13 +79,13 @@ async def attributes_in_hook(pair: Pair, hook: str, coroutine: bool = False) -> 
     """What the connection exposes at one point of its life."""
     seen: dict[str, Any] = {}
 
-    def record(connection: Any, *args: Any) -> None:
+    def record(connection: Any, *args: Any) -> Any:
         seen.update(observe(connection))
         if hook == "select_subprotocol":
             return args[0][0] if args and args[0] else None
         return None
 
-    async def record_async(connection: Any, *args: Any) -> None:
+    async def record_async(connection: Any, *args: Any) -> Any:
         return record(connection, *args)
 
     async def handler(ws: Any) -> None:

@@ -124,7 +124,7 @@ async def send_many_chunks(pair: Pair, chunks: int, receiver: str) -> Any:
     return {"client": client, "server": await recorder.wait(pair)}
 
 
-STREAM_FAILURE_CASES = [
+STREAM_FAILURE_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("message-limits.streaming-invalid-utf8",
      "recv_streaming(decode=True) meets invalid UTF-8 in the second fragment of a text message",
      {"frames": [(OP_TEXT, b"ok", {"fin": False}), (OP_CONT, b"\xff", {"fin": False}),

@@ -138,7 +138,7 @@ async def ping_after_close(pair: Pair) -> Any:
         return {"ping": await pair.catch(ws.ping()), "pong": await pair.catch(ws.pong())}
 
 
-OVERSIZED_CONTROL = [
+OVERSIZED_CONTROL: list[tuple[str, str, dict[str, Any]]] = [
     ("ping.oversized-ping", "ping() with 126 bytes raises and leaves the connection open",
      {"call": "ping", "argument": b"p" * 126}),
     ("ping.oversized-pong", "pong() with 126 bytes raises and leaves the connection open",

@@ -456,10 +456,10 @@ async def serve_options(pair: Pair) -> Any:
 @scenario("router", seed="router")
 async def create_router_subclass(pair: Pair) -> Any:
     """create_router=<Router subclass> changes the 404 and redirect answers."""
-    base = pair.router_module.Router
+    base: type = pair.router_module.Router
     calls: list[str] = []
 
-    class Custom(base):
+    class Custom(base):  # type: ignore[misc]  # base: a target's class, known at run time
         def not_found(self, connection: Any) -> Any:
             calls.append("not_found")
             return connection.respond(410, "Gone for good\n")

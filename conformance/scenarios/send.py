@@ -18,7 +18,7 @@ async def agen(items: Iterable[Any], fail: bool = False) -> AsyncIterator[Any]:
         raise RuntimeError("source failed")
 
 
-SEND_CASES = [
+SEND_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("send.str", "str is sent as one text frame", {"message": "héllo"}),
     ("send.bytes", "bytes are sent as one binary frame", {"message": b"\x00\xff"}),
     ("send.bytearray", "bytearray is sent as binary", {"message": bytearray(b"ab")}),

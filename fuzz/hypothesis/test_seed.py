@@ -62,7 +62,7 @@ def materialise(
     Replace the strategies' placeholders with hooks built from a target's client or server
     module, and with factories from its permessage-deflate module, returned by ``deflate()``.
     """
-    hooks = {
+    hooks: dict[str, Callable[[], Any]] = {
         "sync-hook": lambda: sync_hook,
         "async-hook": lambda: async_hook,
         "async-basic-auth": lambda: module.basic_auth(check_credentials=check_credentials),
