@@ -85,6 +85,10 @@ __all__ = [
 ]
 
 
+# Deprecation warnings below are attributed to this module (stacklevel=1), as websockets attributes
+# them to its own: the default warning filters then hide them outside tests, as for websockets.
+
+
 class WebSocketException(Exception):
     """Base class for the exceptions of the WebSocket implementation."""
 
@@ -127,7 +131,7 @@ class ConnectionClosed(WebSocketException):
             "ConnectionClosed.code is deprecated; "
             "use Protocol.close_code or ConnectionClosed.rcvd.code",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=1,
         )
         if self.rcvd is None:
             from .frames import CloseCode
@@ -142,7 +146,7 @@ class ConnectionClosed(WebSocketException):
             "ConnectionClosed.reason is deprecated; "
             "use Protocol.close_reason or ConnectionClosed.rcvd.reason",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=1,
         )
         return "" if self.rcvd is None else self.rcvd.reason
 
@@ -352,7 +356,7 @@ class PayloadTooBig(WebSocketException):
             warnings.warn(
                 "PayloadTooBig(message) is deprecated; change to PayloadTooBig(size, max_size)",
                 DeprecationWarning,
-                stacklevel=2,
+                stacklevel=1,
             )
             self.message: str | None = size_or_message
             return

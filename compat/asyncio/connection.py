@@ -18,6 +18,7 @@ import logging
 import os
 import random
 import struct
+import traceback
 import uuid
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
@@ -163,6 +164,7 @@ class Connection(WSListener):
         "_incoming_compressed",
         "_incoming_size",
         "_incoming_text",
+        "_keepalive_task",
         "_keepalive_timer",
         "_logger",
         "_pings",
@@ -275,6 +277,8 @@ class Connection(WSListener):
         # Pings.
         self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
         self._keepalive_timer: asyncio.TimerHandle | None = None
+        # Runs a keepalive ping through a ping() that a subclass overrides.
+        self._keepalive_task: asyncio.Task[None] | None = None
 
     @property
     def id(self) -> uuid.UUID:
@@ -470,6 +474,8 @@ class Connection(WSListener):
             self._close_timer.cancel()
         if self._keepalive_timer is not None:
             self._keepalive_timer.cancel()
+        if self._keepalive_task is not None:
+            self._keepalive_task.cancel()
         waiter = self._recv_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -632,6 +638,9 @@ class Connection(WSListener):
             elif opcode == Opcode.PONG:
                 self._acknowledge_pings(data)
             else:
+                # Parse the payload as the extensions returned it, as websockets does: a
+                # memoryview fails Close.parse, an internal error (1011).
+                Close.parse(frame.data)
                 self._receive_close(data)
             return
         if fin:
@@ -1104,8 +1113,7 @@ class Connection(WSListener):
                 with contextlib.suppress(_WriteAborted):
                     self._fail(CloseCode.INTERNAL_ERROR, "close during fragmented message")
             else:
-                close = Close(code, reason)
-                payload = close.serialize()
+                close, payload = _close_frame(code, reason)
                 _check_control_frame(payload)
                 try:
                     self._send_close_frame(payload)
@@ -1179,6 +1187,10 @@ class Connection(WSListener):
     def _keepalive_ping(self) -> None:
         if self._state is not OPEN:
             return
+        if type(self).ping is not Connection.ping:
+            # A subclass overrides ping(): keepalive pings go through it, as in websockets.
+            self._keepalive_task = self.loop.create_task(self._keepalive_overridden_ping())
+            return
         data = struct.pack("!I", random.getrandbits(32))
         while data in self._pings:
             data = struct.pack("!I", random.getrandbits(32))
@@ -1188,6 +1200,21 @@ class Connection(WSListener):
             self._send_control(PING, data)
         except _WriteAborted:
             return
+        self._keepalive_sent(pong_waiter)
+
+    async def _keepalive_overridden_ping(self) -> None:
+        """Send a keepalive ping with the overriding ping(); its failure ends keepalive."""
+        try:
+            pong_waiter = asyncio.ensure_future(await self.ping())
+        except Exception:
+            self.logger.error("keepalive ping failed", exc_info=True)
+            return
+        finally:
+            self._keepalive_task = None
+        self._keepalive_sent(pong_waiter)
+
+    def _keepalive_sent(self, pong_waiter: asyncio.Future[float]) -> None:
+        """Wait for the pong of a keepalive ping, at most ``ping_timeout``, then ping again."""
         if self.debug:
             self.logger.debug("% sent keepalive ping")
         if self.ping_timeout is None:
@@ -1303,6 +1330,20 @@ def _control_payload(data: DataLike) -> bytes:
     raise TypeError("data must be str or bytes-like")
 
 
+def _close_frame(code: int | None, reason: str) -> tuple[Close, bytes]:
+    """What close(code, reason) records as sent, and the payload of its close frame.
+
+    Without a code, the close frame is empty and the connection records 1005 (no status
+    received), as websockets does; a reason needs a code.
+    """
+    if code is None:
+        if reason:
+            raise ProtocolError("cannot send a reason without a code")
+        return Close(CloseCode.NO_STATUS_RCVD, ""), b""
+    close = Close(code, reason)
+    return close, close.serialize()
+
+
 def _check_control_frame(payload: bytes) -> None:
     """Control frames carry at most 125 bytes (RFC 6455 5.5)."""
     if len(payload) > 125:
@@ -1352,8 +1393,9 @@ def broadcast(
                 exception.__cause__ = write_exception
                 exceptions.append(exception)
             else:
-                connection.logger.warning(
-                    "skipped broadcast: failed to write message: %s", write_exception
-                )
+                # The exception as the last line of its traceback: qualified class name and
+                # message.
+                summary = traceback.format_exception_only(write_exception)[0].strip()
+                connection.logger.warning("skipped broadcast: failed to write message: %s", summary)
     if raise_exceptions and exceptions:
         raise ExceptionGroup("skipped broadcast", exceptions)

@@ -239,6 +239,13 @@ class _Opening(asyncio.Protocol):
                 response = reject(http.HTTPStatus.SERVICE_UNAVAILABLE, "Server is shutting down.\n")
             if self.transport.is_closing():
                 return False
+            if self.eof:
+                # The client ended its side with its request or while the hooks ran: as in
+                # websockets, the connection is closed then, and nothing is sent back.
+                if connection.debug:
+                    connection.logger.debug("< EOF")
+                await self._close()
+                return False
         if response is not None:
             connection.response = response
             if connection.debug:
@@ -549,6 +556,7 @@ class serve:
             kwargs.setdefault("ssl_handshake_timeout", open_timeout)
             kwargs.setdefault("ssl_shutdown_timeout", close_timeout)
         self.create_server_kwargs = kwargs
+        self.server: Server | None = None  # once awaited: awaiting again returns it
 
     async def respond(self, connection: ServerConnection, request: Request) -> Response:
         """The response to ``request``: the hooks' or the handshake's, with the Server header."""
@@ -606,6 +614,8 @@ class serve:
         return lambda offered: select(connection, offered)
 
     async def _create(self) -> Server:
+        if self.server is not None:
+            return self.server
         server = Server(self.handler, logger=self.logger)
         self.connection_kwargs["logger"] = server.logger
         loop = asyncio.get_running_loop()
@@ -619,14 +629,14 @@ class serve:
                 lambda: _Opening(server, self), self.host, self.port, **kwargs
             )
         server.wrap(asyncio_server, self.open_timeout)
+        self.server = server
         return server
 
     def __await__(self) -> Generator[Any, None, Server]:
         return self._create().__await__()
 
     async def __aenter__(self) -> Server:
-        self.server = await self
-        return self.server
+        return await self
 
     async def __aexit__(
         self,
@@ -634,6 +644,7 @@ class serve:
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        assert self.server is not None, "__aexit__ without __aenter__"
         await self.server.__aexit__(exc_type, exc_value, traceback)
 
 
