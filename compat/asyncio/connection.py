@@ -412,7 +412,7 @@ class Connection(WSListener):
                 elif msg_type is PONG:
                     self._acknowledge_pings(payload)
                 else:
-                    self._receive_close(payload)
+                    self._receive_close(Close.parse(payload), payload)
         except ProtocolError as exc:
             self._fail_on_receive(CloseCode.PROTOCOL_ERROR, str(exc), exc)
         except PayloadTooBig as exc:
@@ -638,10 +638,9 @@ class Connection(WSListener):
             elif opcode == Opcode.PONG:
                 self._acknowledge_pings(data)
             else:
-                # Parse the payload as the extensions returned it, as websockets does: a
-                # memoryview fails Close.parse, an internal error (1011).
-                Close.parse(frame.data)
-                self._receive_close(data)
+                # Parsed as the extensions returned it, as websockets does: a memoryview fails
+                # Close.parse, an internal error (1011).
+                self._receive_close(Close.parse(frame.data), data)
             return
         if fin:
             self._incoming_text = None
@@ -651,8 +650,8 @@ class Connection(WSListener):
             self._incoming_size = (current or 0) + len(data)
         self._enqueue((is_text, data, fin))
 
-    def _receive_close(self, payload: bytes) -> None:
-        close = Close.parse(payload)
+    def _receive_close(self, close: Close, payload: bytes) -> None:
+        """The peer's close frame, parsed, and its payload, to echo while the connection is open."""
         self._close_rcvd = close
         if self._state is CLOSING:
             self._close_rcvd_then_sent = False

@@ -143,6 +143,20 @@ INVALID_PROXIES = [
     "socks6://127.0.0.1:1080",
     "http://[::1",
     "https://user@127.0.0.1:3128",
+    "http://:8080",
+    "http://",
+    "https://user:pass@:3128",
+    "socks5://",
+    "http://127.0.0.1:8080#fragment",
+    "https://127.0.0.1:8080/#top",
+    "http://pr\u00f8xy.example:8080#x",
+    "http://pr\u00f8xy.example:8080/path",
+    "http://\u00fcser@127.0.0.1:8080",
+    "http://user:p%ZZ@127.0.0.1:9",
+    "http://us%C3er:pass@127.0.0.1:8080",
+    "http://127.0.0.1:99999",
+    "http://127.0.0.1:port",
+    "HTTP://127.0.0.1:9/?",
 ]
 
 

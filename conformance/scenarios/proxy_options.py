@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from ..raw import OP_TEXT, RawConnection, RawServer, default_response
-from ..scenario import Pair, family, scenario
+from ..scenario import Pair, family
 from .handshake_bytes_client import failure
 from .proxy import GRANTED, _request, accept_and_greet
 from .tls import server_context, trusting_context
@@ -214,37 +214,6 @@ async def proxy_credentials(pair: Pair, userinfo: str) -> Any:
         url = f"http://{userinfo}@127.0.0.1:{proxy_port(proxy)}"
         outcome = await opening(pair, SERVER, proxy=url)
     return {"outcome": outcome, "requests": requests_of(proxy)}
-
-
-INVALID_PROXIES = [
-    "http://:8080",
-    "http://",
-    "https://user:pass@:3128",
-    "socks5://",
-    "http://127.0.0.1:8080#fragment",
-    "https://127.0.0.1:8080/#top",
-    "http://pr\u00f8xy.example:8080#x",
-    "http://pr\u00f8xy.example:8080/path",
-    "http://\u00fcser@127.0.0.1:8080",
-    f"http://user:p%ZZ@{CLOSED}",
-    "http://us%C3er:pass@127.0.0.1:8080",
-    "http://127.0.0.1:99999",
-    "http://127.0.0.1:port",
-    f"HTTP://{CLOSED}/?",
-]
-
-
-@scenario("proxy-tls", seed="proxy-tls", sides="client")
-async def invalid_proxy_urls(pair: Pair) -> Any:
-    """More proxy URLs that connect() refuses before connecting: the exceptions."""
-    outcomes = []
-    for url in INVALID_PROXIES:
-        try:
-            async with asyncio.timeout(pair.timeout), pair.connect(SERVER, proxy=url):
-                outcomes.append({"result": "connected"})
-        except Exception as exc:
-            outcomes.append(failure(exc))
-    return outcomes
 
 
 # The environment: proxy=True.
