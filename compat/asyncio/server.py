@@ -227,6 +227,9 @@ class _Opening(asyncio.Protocol):
     async def handshake(self) -> bool:
         """Answer the request; return whether the WebSocket connection is open."""
         outcome = await self.outcome
+        # websockets waits for the request with asyncio.wait(), which resumes one event loop
+        # iteration later: an end of stream right behind the request is read before answering.
+        await asyncio.sleep(0)
         connection = self.connection
         if outcome is None:
             return False

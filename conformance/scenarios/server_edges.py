@@ -10,6 +10,10 @@ from ..raw import RawClient
 from ..scenario import Pair, scenario
 from ._shapes import echo, hold
 
+REQUEST = (
+    b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
 # How long a hook waits after the client left, for the server to notice the end of the stream.
 NOTICE = 0.2
 
@@ -39,11 +43,7 @@ async def client_leaves_during_process_request(pair: Pair) -> Any:
             handler, process_request=process_request, process_response=process_response
         ) as server:
             client = await RawClient.connect(pair.url(server), handshake=False)
-            await client.send(
-                b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                b"Sec-WebSocket-Version: 13\r\n\r\n"
-            )
+            await client.send(REQUEST)
             await pair.catch(called.wait())
             await client.aclose()
             left.set()
@@ -84,3 +84,30 @@ async def serve_awaited_twice(pair: Pair) -> Any:
         finally:
             await pair.stop(server)
     return {"same": same, "listening": listening, "log": logs.trace("websockets.server")}
+
+
+@scenario("serve")
+async def client_half_closes_with_request(pair: Pair) -> Any:
+    """The client sends its request and half-closes at once: what the server sends back."""
+    calls: list[str] = []
+
+    def process_request(connection: Any, request: Any) -> None:
+        calls.append("process_request")
+
+    async def handler(ws: Any) -> None:
+        calls.append("handler")
+
+    async def read_all(client: RawClient) -> bytes:
+        received = b""
+        while chunk := await client.reader.read(65536):
+            received += chunk
+        return received
+
+    with pair.watching_logs() as logs:
+        async with pair.serving(handler, process_request=process_request) as server:
+            client = await RawClient.connect(pair.url(server), handshake=False)
+            await client.send(REQUEST)
+            client.writer.write_eof()
+            received = await pair.catch(read_all(client))
+            await client.aclose()
+    return {"calls": calls, "received": received, "log": logs.trace("websockets.server")}
