@@ -63,6 +63,7 @@ MODULES = (
     "websockets.protocol",
     "websockets.typing",
     "websockets.uri",
+    "websockets.proxy",
 )
 
 # Special methods that are part of a class's API (protocols it implements).

@@ -15,8 +15,9 @@ import socket
 from collections.abc import Callable
 from typing import Any, Literal
 
+from ..proxy import Proxy, get_proxy, parse_proxy
 from ..typing import PathLike
-from ..uri import Proxy, WebSocketURI, get_proxy, parse_proxy
+from ..uri import WebSocketURI
 from .socks import connect_socks_proxy
 from .tcp import connect_tcp
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import socket
 
 from ..exceptions import ProxyError
-from ..uri import Proxy, WebSocketURI
+from ..proxy import Proxy
+from ..uri import WebSocketURI
 
 try:
     from python_socks import ProxyType

@@ -41,7 +41,8 @@ from ..http11 import (
     parse_header_line,
     shown,
 )
-from ..uri import Proxy, WebSocketURI
+from ..proxy import Proxy
+from ..uri import WebSocketURI
 
 __all__ = ["open_tunnel"]
 

@@ -171,3 +171,30 @@ async def invalid_proxy_url(pair: Pair) -> Any:
         except Exception as exc:
             outcomes.append(failure(exc))
     return outcomes
+
+
+VALID_PROXIES = [
+    "http://127.0.0.1:8080",
+    "https://proxy.example",
+    "socks5h://user:pass@127.0.0.1",
+    "socks4://Proxy.Example:1080/",
+    "http://us%C3%A9r:p%40ss@[::1]:3128",
+    "socks5://pr\u00f8xy.example:1080",
+    "http://user:@127.0.0.1:9",
+]
+
+
+@scenario("proxy-tls", seed="proxy-tls", sides="client", id="proxy.parse-proxy")
+async def parse_proxy(pair: Pair) -> Any:
+    """The proxy module as applications use it: parse_proxy() fields, user_info, errors."""
+    assert pair.client_target is not None
+    module = pair.client_target.module("proxy")
+    outcomes: dict[str, Any] = {}
+    for url in [*VALID_PROXIES, *INVALID_PROXIES]:
+        try:
+            proxy = module.parse_proxy(url)
+        except Exception as exc:
+            outcomes[url] = failure(exc)
+        else:
+            outcomes[url] = {"repr": repr(proxy), "user_info": proxy.user_info}
+    return outcomes
