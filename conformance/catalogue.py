@@ -113,13 +113,19 @@ class Uncompared:
     modules whose coverage is measured; their whole definition counts as declared. With
     ``statements``, only the statements of those functions (of the whole module when
     ``functions`` is empty) whose first line reads as given, stripped, count as declared: a
-    guard the asyncio layer always pre-empts, say, declared without the code around it.
+    guard the asyncio layer always pre-empts, say, declared without the code around it. A
+    statement given as a pair of texts is the second one inside the first, where its text alone
+    would also name others.
+    ``branches`` declare single arcs, each from the statement whose first line reads as its
+    first text to the one reading as its second (in the same scope): the way past a guard that
+    only the Sans-I/O API can take, say, where both statements run on other paths.
     """
 
     module: str
     reason: str
     functions: tuple[str, ...] = ()
-    statements: tuple[str, ...] = ()
+    statements: tuple[str | tuple[str, str], ...] = ()
+    branches: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,7 +187,12 @@ class Catalogue:
 
 
 def _tuples(entry: dict[str, Any]) -> dict[str, Any]:
-    return {key: tuple(value) if isinstance(value, list) else value for key, value in entry.items()}
+    """TOML arrays as tuples, nested ones included, for frozen dataclasses."""
+    return {key: _tuple(value) for key, value in entry.items()}
+
+
+def _tuple(value: Any) -> Any:
+    return tuple(_tuple(item) for item in value) if isinstance(value, list) else value
 
 
 @functools.cache

@@ -195,6 +195,29 @@ class Region:
     def __contains__(self, line: object) -> bool:
         return isinstance(line, int) and self.first <= line <= self.last
 
+    def declares(self, branch: Sequence[int]) -> bool:
+        """A branch is declared when it leaves declared code or enters it: the guard of a
+        declared statement runs, only the arc into that statement never does."""
+        return branch[0] in self or branch[1] in self
+
+
+@dataclasses.dataclass(frozen=True)
+class Arc:
+    """One declared branch, from a line to another; it declares no line."""
+
+    source: int
+    target: int
+
+    def __contains__(self, line: object) -> bool:
+        return False
+
+    def declares(self, branch: Sequence[int]) -> bool:
+        return (branch[0], branch[1]) == (self.source, self.target)
+
+
+#: What a declaration names in the reference: lines, or a single branch.
+Declared = Region | Arc
+
 
 def definitions(source: str) -> dict[str, Region]:
     """Line span of every function and class, decorators included, by qualified name.
@@ -220,33 +243,57 @@ def definitions(source: str) -> dict[str, Region]:
     return spans
 
 
-def entry_regions(entry: Uncompared, source: str) -> dict[str, list[Region]]:
-    """What ``entry`` declares in ``source``, by label: a function, or a statement's text.
+def entry_regions(entry: Uncompared, source: str) -> dict[str, list[Declared]]:
+    """What ``entry`` declares in ``source``, by label: a function, a statement's text, or a
+    branch as ``"from -> to"``.
 
     A statement declared inside several of the entry's functions, or several times in one, has
-    a region for each occurrence; a label missing from the result names nothing in ``source``.
+    a region for each occurrence, and a branch an arc for each pair of its statements within
+    one of those functions; a label missing from the result names nothing in ``source``.
     """
     spans = definitions(source)
-    if not entry.statements:
+    if not entry.statements and not entry.branches:
         return {name: [spans[name]] for name in entry.functions if name in spans}
     lines = source.splitlines()
     scopes = [spans[name] for name in entry.functions if name in spans]
     if not entry.functions:
         scopes = [Region(1, len(lines))]
-    found: dict[str, list[Region]] = {}
+    statements: dict[str, list[Region]] = {}
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.stmt | ast.ExceptHandler):
             continue
         text = lines[node.lineno - 1].strip()
-        if text in entry.statements and any(node.lineno in scope for scope in scopes):
-            region = Region(node.lineno, node.end_lineno or node.lineno)
-            found.setdefault(text, []).append(region)
+        if any(node.lineno in scope for scope in scopes):
+            statements.setdefault(text, []).append(
+                Region(node.lineno, node.end_lineno or node.lineno)
+            )
+    found: dict[str, list[Declared]] = {}
+    for declared in entry.statements:
+        # A pair names a statement inside another: the guard, then the statement.
+        guard, text = declared if isinstance(declared, tuple) else (None, declared)
+        regions = [
+            region
+            for region in statements.get(text, [])
+            if guard is None
+            or any(g.first < region.first <= g.last for g in statements.get(guard, []))
+        ]
+        if regions:
+            found[text if guard is None else f"{guard} / {text}"] = list(regions)
+    for start, end in entry.branches:
+        arcs: list[Declared] = [
+            Arc(a.first, b.first)
+            for a in statements.get(start, [])
+            for b in statements.get(end, [])
+            if any(a.first in scope and b.first in scope for scope in scopes)
+        ]
+        if arcs:
+            found[f"{start} -> {end}"] = arcs
     return found
 
 
-def declared_regions(uncompared: Iterable[Uncompared]) -> dict[str, list[Region]]:
-    """Regions of the declared uncompared code found in the reference, by module."""
-    regions: dict[str, list[Region]] = {}
+def declared_regions(uncompared: Iterable[Uncompared]) -> dict[str, list[Declared]]:
+    """Regions and arcs of the declared uncompared code found in the reference, by module."""
+    regions: dict[str, list[Declared]] = {}
     for entry in uncompared:
         if entry.module not in MODULES:
             continue
@@ -263,7 +310,18 @@ def declaration_problems(document: dict[str, Any], uncompared: Iterable[Uncompar
         if entry.module not in modules:
             continue
         exercised = modules[entry.module]["exercised_by"]
+        missing = {tuple(branch) for branch in modules[entry.module]["missing_branches"]}
         for label, regions in entry_regions(entry, reference_source(entry.module)).items():
+            taken = [
+                f"{r.source}->{r.target}"
+                for r in regions
+                if isinstance(r, Arc) and (r.source, r.target) not in missing
+            ]
+            if taken:
+                problems.append(
+                    f"{entry.module}: {label} is declared uncompared but the suite took it "
+                    f"({', '.join(taken)}), or it is no branch"
+                )
             runners = {
                 document["scenarios"][number]
                 for line, numbers in exercised.items()
@@ -287,7 +345,7 @@ def module_figures(
     name: str,
     data: dict[str, Any],
     version: str,
-    regions: list[Region],
+    regions: list[Declared],
     index: dict[str, int],
 ) -> dict[str, Any]:
     """One module's entry of the results file; ``index`` numbers the scenario ids."""
@@ -295,9 +353,7 @@ def module_figures(
     missing_lines = sorted(data["missing_lines"])
     missing_branches = sorted(data.get("missing_branches", []))
     lines = [n for n in missing_lines if any(n in r for r in regions)]
-    # A branch is declared when it leaves declared code or enters it: the guard of a declared
-    # statement runs, only the arc into that statement never does.
-    branches = [b for b in missing_branches if any(b[0] in r or b[1] in r for r in regions)]
+    branches = [b for b in missing_branches if any(r.declares(b) for r in regions)]
     statements = summary["num_statements"]
     branch_count = summary.get("num_branches", 0)
     exercised = {

@@ -13,6 +13,7 @@ from .plugin import results_folder, state
 from .refcoverage import (
     MODULES,
     SLACK,
+    Arc,
     Budget,
     Region,
     budget_problems,
@@ -33,7 +34,7 @@ def test_uncompared_entries_name_reference_code() -> None:
     assert entries
     for entry in entries:
         assert entry.module in MODULES, entry.module
-        assert entry.functions or entry.statements, entry.module
+        assert entry.functions or entry.statements or entry.branches, entry.module
         assert entry.reason.strip(), entry.module
         source = reference_source(entry.module)
         known = definitions(source)
@@ -41,7 +42,11 @@ def test_uncompared_entries_name_reference_code() -> None:
             assert name in known, f"{entry.module}: no definition {name}"
         found = entry_regions(entry, source)
         for text in entry.statements:
-            assert text in found, f"{entry.module}: no statement {text!r} in {entry.functions}"
+            label = text if isinstance(text, str) else " / ".join(text)
+            assert label in found, f"{entry.module}: no statement {label!r} in {entry.functions}"
+        for start, end in entry.branches:
+            label = f"{start} -> {end}"
+            assert label in found, f"{entry.module}: no branch {label!r} in {entry.functions}"
 
 
 def test_declared_statements_cover_their_block_and_only_in_scope() -> None:
@@ -64,6 +69,25 @@ def test_declared_statements_cover_their_block_and_only_in_scope() -> None:
     in_f = Uncompared("m", "r", functions=("f",), statements=("raise ValueError(",))
     assert entry_regions(in_f, source) == {"raise ValueError(": [Region(7, 8)]}
     assert entry_regions(Uncompared("m", "r", functions=("g",)), source) == {"g": [Region(10, 12)]}
+    nested = Uncompared("m", "r", statements=(("if x:", "raise ValueError("),))
+    assert entry_regions(nested, source) == {"if x: / raise ValueError(": [Region(7, 8)]}
+
+
+def test_declared_branches_are_single_arcs_within_one_function() -> None:
+    source = (
+        "def f(x):\n"  # 1
+        "    if x:\n"  # 2
+        "        x = 1\n"  # 3
+        "    return x\n"  # 4
+        "def g(x):\n"  # 5
+        "    return x\n"  # 6
+    )
+    entry = Uncompared("m", "r", functions=("f",), branches=(("if x:", "return x"),))
+    arcs = entry_regions(entry, source)["if x: -> return x"]
+    assert arcs == [Arc(2, 4)]
+    assert arcs[0].declares([2, 4]) and not arcs[0].declares([2, 3])
+    assert 2 not in arcs[0] and 4 not in arcs[0]
+    assert entry_regions(Uncompared("m", "r", branches=(("if x:", "x = 2"),)), source) == {}
 
 
 def test_budget_names_measured_modules() -> None:
@@ -116,16 +140,31 @@ def test_budget_ratchets() -> None:
 
 
 def test_run_declared_code_is_a_problem() -> None:
-    entries = [entry for entry in load().uncompared if entry.module == "websockets.client"]
-    assert entries
-    region = definitions(reference_source("websockets.client"))[entries[0].functions[0]]
-    document = {
-        "scenarios": ["close.normal"],
-        "modules": [{"module": "websockets.client", "exercised_by": {str(region.last): [0]}}],
-    }
-    found = declaration_problems(document, entries)
+    entry = next(
+        entry
+        for entry in load().uncompared
+        if entry.module == "websockets.client" and not (entry.statements or entry.branches)
+    )
+    region = definitions(reference_source("websockets.client"))[entry.functions[0]]
+    module = {"module": "websockets.client", "exercised_by": {str(region.last): [0]}}
+    document = {"scenarios": ["close.normal"], "modules": [{**module, "missing_branches": []}]}
+    found = declaration_problems(document, [entry])
     assert found and "close.normal" in found[0]
-    assert declaration_problems({**document, "modules": []}, entries) == []
+    assert declaration_problems({**document, "modules": []}, [entry]) == []
+
+
+def test_taken_declared_branch_is_a_problem() -> None:
+    branch = ("if self.state is CONNECTING:", "yield from super().parse()")
+    entry = Uncompared("websockets.client", "r", ("ClientProtocol.parse",), branches=(branch,))
+    found = entry_regions(entry, reference_source("websockets.client"))
+    [arc] = found[" -> ".join(branch)]
+    assert isinstance(arc, Arc)
+    module = {"module": "websockets.client", "exercised_by": {}}
+    untaken = {**module, "missing_branches": [[arc.source, arc.target]]}
+    assert declaration_problems({"scenarios": [], "modules": [untaken]}, [entry]) == []
+    taken = {**module, "missing_branches": []}
+    problem = declaration_problems({"scenarios": [], "modules": [taken]}, [entry])
+    assert len(problem) == 1 and "took it" in problem[0]
 
 
 @pytest.mark.reference_coverage

@@ -12,7 +12,7 @@ import hashlib
 from typing import Any
 
 from ..raw import OP_BINARY, OP_CONT, OP_TEXT, RawConnection
-from ..scenario import Pair, family
+from ..scenario import Pair, family, scenario
 from ._shapes import FrameSpec
 from .extensions import CLOSE, answering, deflated, raw_client_sends, raw_server_sends
 
@@ -278,3 +278,18 @@ async def deflated_frames_to_client(pair: Pair, **kwargs: Any) -> Any:
 async def deflated_frames_to_server(pair: Pair, **kwargs: Any) -> Any:
     """A raw client negotiates permessage-deflate, then sends frames to the server."""
     return await raw_client_sends(pair, **kwargs)
+
+
+@scenario("extensions", seed="extensions", sides="client", id="deflate-negotiation.extension-repr")
+async def extension_repr(pair: Pair) -> Any:
+    """repr() of PerMessageDeflate extensions, as a negotiation would create them."""
+    assert pair.client_target is not None
+    extension = pair.client_target.module("extensions.permessage_deflate").PerMessageDeflate
+    return [
+        repr(extension(remote, local, remote_bits, local_bits))
+        for remote, local, remote_bits, local_bits in [
+            (False, False, 15, 15),
+            (True, False, 12, 15),
+            (False, True, 9, 10),
+        ]
+    ]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from typing import Any
 
+from .. import trace
 from ..raw import RawConnection
 from ..scenario import Pair, family, scenario
 from ._shapes import Recorder, closed, hold
@@ -124,3 +127,31 @@ async def write_limit_blocks(pair: Pair) -> Any:
                 blocked = True
                 break
     return {"blocked": blocked}
+
+
+@scenario("limits", sides="client", id="limits.write-error-logged")
+async def write_error_logged(pair: Pair) -> Any:
+    """The peer resets the TCP connection while send() waits for the write buffer to drain:
+    what send() raises, the close state, and the error and state lines logged at DEBUG."""
+
+    async def script(conn: RawConnection) -> None:
+        await asyncio.sleep(0.2)
+        sock = conn.writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.writer.transport.abort()
+
+    async with pair.serve_raw(script) as server:
+        with pair.watching_logs() as watch:
+            async with pair.connect(server.url, write_limit=2**16) as ws:
+                try:
+                    await asyncio.wait_for(ws.send(b"x" * 2**24), pair.timeout)
+                    sent: Any = {"result": None}
+                except Exception as exc:
+                    sent = {**trace.exception(exc), "cause": trace.data(repr(exc.__cause__))}
+                state = closed(ws)
+    lines = [
+        entry
+        for entry in watch.trace("websockets.client")["connections"]
+        if entry.get("message", "")[:1] in ("!", "=", "x")
+    ]
+    return {"send": sent, "closed": state, "logs": lines}
