@@ -77,12 +77,15 @@ async def serve_awaited_twice(pair: Pair) -> Any:
     with pair.watching_logs() as logs:
         serving = pair.server_module.serve(hold, "127.0.0.1", 0)
         server = await serving
+        again = None
         try:
             again = await serving
             same = again is server
             listening = [len(server.sockets), server.is_serving()]
         finally:
             await pair.stop(server)
+            if again is not None and again is not server:
+                await pair.stop(again)
     return {"same": same, "listening": listening, "log": logs.trace("websockets.server")}
 
 
