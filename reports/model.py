@@ -598,7 +598,11 @@ def build_reference_coverage(
             {
                 **pick(entry, "module", "reason"),
                 "functions": entry.get("functions") or [],
-                "statements": entry.get("statements") or [],
+                "statements": [
+                    text if isinstance(text, str) else " / ".join(text)
+                    for text in entry.get("statements") or []
+                ],
+                "branches": [" → ".join(arc) for arc in entry.get("branches") or []],
             }
             for entry in catalogue["uncompared"]
         ],

@@ -42,6 +42,13 @@ feature = "router"
 module = "websockets.protocol"
 functions = ["Protocol.legacy"]
 reason = "fixture: deprecated alias"
+
+[[uncompared]]
+module = "websockets.protocol"
+functions = ["Protocol.parse"]
+statements = [["if x:", "raise Y"]]
+branches = [["if s:", "return"]]
+reason = "fixture: guards"
 """
 
 SOURCE = "https://github.com/python-websockets/websockets/blob/17.4/src/websockets/"
@@ -528,9 +535,18 @@ def test_reference_coverage_links_uncovered_lines(tmp_path: pathlib.Path) -> Non
             "module": "websockets.protocol",
             "functions": ["Protocol.legacy"],
             "statements": [],
+            "branches": [],
             "reason": "fixture: deprecated alias",
-        }
+        },
+        {
+            "module": "websockets.protocol",
+            "functions": ["Protocol.parse"],
+            "statements": ["if x: / raise Y"],
+            "branches": ["if s: → return"],
+            "reason": "fixture: guards",
+        },
     ]
+    assert "<code>if x: / raise Y</code>" in html and "branch <code>if s: → return</code>" in html
     for text in [
         "Totals: 68.75% of 16 statements",
         "12 of 12 planned runs, 2 scenarios",

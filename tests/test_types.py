@@ -53,7 +53,7 @@ PUBLIC = {
     "http11": "http11",
     "typing": "typing",
     "uri": "uri",
-    "proxy": "uri",
+    "proxy": "proxy",
     "headers": "headers",
     "version": "version",
 }

@@ -98,13 +98,13 @@ def parse_proxy(proxy: str) -> Any:
 @pytest.mark.parametrize("proxy", PROXIES)
 def test_parse_proxy(proxy: str) -> None:
     # websockets defines proxies in websockets.proxy; compat keeps them with URIs.
-    check("proxy", parse_proxy(proxy), subject="uri")
+    check("proxy", parse_proxy(proxy))
 
 
 @given(st.sampled_from(["http://", "socks5h://", "ftp://"]), st.text("hé:@/?#[]%1a ", max_size=16))
 @settings(max_examples=300)
 def test_parse_any_proxy(scheme: str, rest: str) -> None:
-    check("proxy", parse_proxy(scheme + rest), subject="uri")
+    check("proxy", parse_proxy(scheme + rest))
 
 
 ENVIRONMENTS: list[dict[str, str]] = [
@@ -140,4 +140,4 @@ def test_get_proxy(environment: dict[str, str], uri: str, monkeypatch: pytest.Mo
     def get(m: types.ModuleType) -> Any:
         return m.get_proxy(sibling(m, "uri").parse_uri(uri))
 
-    check("proxy", get, subject="uri")
+    check("proxy", get)
