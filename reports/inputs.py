@@ -18,6 +18,7 @@ INPUTS: dict[str, tuple[str, str]] = {
     "bench": ("results/bench.json", "compat-bench/1"),
     "reliability": ("results/reliability.json", "compat-reliability/1"),
     "reference_coverage": ("results/reference-coverage.json", "compat-reference-coverage/1"),
+    "compat_coverage": ("results/compat-coverage.json", "compat-coverage/1"),
 }
 
 

@@ -609,6 +609,32 @@ def build_reference_coverage(
     }
 
 
+#: Figures of ``compat-coverage.json`` totals.
+COMPAT_COVERAGE_TOTALS = (
+    "statements",
+    "missing_lines",
+    "branches",
+    "missing_branches",
+    "percent_statements",
+    "percent_branches",
+    "percent_differential_statements",
+)
+
+
+def build_compat_coverage(coverage: dict[str, Any] | None) -> dict[str, Any] | None:
+    """compat's own coverage over the test run, and the modules with anything missed."""
+    if coverage is None:
+        return None
+    return {
+        "totals": pick(coverage.get("totals") or {}, *COMPAT_COVERAGE_TOTALS),
+        "missed": [
+            pick(module, "path", "missing_lines", "missing_branches")
+            for module in coverage.get("modules") or []
+            if module.get("missing_lines") or module.get("missing_branches")
+        ],
+    }
+
+
 def build(
     inputs: dict[str, Input],
     catalogue: dict[str, list[dict[str, Any]]] | None,
@@ -649,4 +675,5 @@ def build(
         "bench": build_bench(data["bench"]),
         "reliability": build_reliability(data["reliability"]),
         "reference_coverage": build_reference_coverage(data["reference_coverage"], catalogue),
+        "compat_coverage": build_compat_coverage(data["compat_coverage"]),
     }

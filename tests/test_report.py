@@ -401,6 +401,35 @@ def write_fixtures(root: pathlib.Path) -> pathlib.Path:
             },
         },
     )
+    write_json(
+        root / "results" / "compat-coverage.json",
+        {
+            "schema": "compat-coverage/1",
+            "coverage": "7.6.0",
+            "contexts": 3,
+            "modules": [
+                {
+                    "path": "compat/frames.py",
+                    "statements": 40,
+                    "missing_lines": [17],
+                    "branches": 10,
+                    "missing_branches": [[16, 17], [20, -19]],
+                    "percent_statements": 97.5,
+                    "percent_branches": 80.0,
+                },
+            ],
+            "totals": {
+                "statements": 40,
+                "missing_lines": 1,
+                "branches": 10,
+                "missing_branches": 2,
+                "percent_statements": 97.5,
+                "percent_branches": 80.0,
+                "differential_statements": 30,
+                "percent_differential_statements": 75.0,
+            },
+        },
+    )
     return catalogue
 
 
@@ -574,6 +603,13 @@ def test_no_external_resources(tmp_path: pathlib.Path) -> None:
     assert not re.search(r"<script[^>]+src", html)
 
 
+def test_compat_coverage_shows_totals_share_and_misses(tmp_path: pathlib.Path) -> None:
+    html, data = rendered(tmp_path)
+    assert data["compat_coverage"]["totals"]["percent_differential_statements"] == 75.0
+    assert "alone (conformance scenarios and properties, compared with websockets) ran" in html
+    assert "<code>compat/frames.py</code> lines 17, branches 16→17 20→exit." in html
+
+
 def test_json_schema(tmp_path: pathlib.Path) -> None:
     _, data = rendered(tmp_path)
     assert data["schema"] == SCHEMA == "compat-report/1"
@@ -598,6 +634,7 @@ def test_json_schema(tmp_path: pathlib.Path) -> None:
         "bench",
         "reliability",
         "reference_coverage",
+        "compat_coverage",
         "comparison",
     }
     assert all(i["present"] for i in data["inputs"].values())
@@ -640,7 +677,7 @@ def test_another_subject_is_named_and_has_no_declarations(tmp_path: pathlib.Path
 def test_missing_results_say_not_run(tmp_path: pathlib.Path) -> None:
     html = render(tmp_path / "empty", tmp_path / "out", tmp_path / "none.toml").read_text()
     data = json.loads((tmp_path / "out" / "compatibility.json").read_text())
-    assert html.count("Not run.") == 10  # every section
+    assert html.count("Not run.") == 11  # every section
     assert "Catalogue unavailable: none.toml not found" in html
     assert data["headline"] == [] and data["scenarios"] == []
     assert data["bench"] is None and data["autobahn"] is None
@@ -686,6 +723,10 @@ def test_sparse_results_render(tmp_path: pathlib.Path) -> None:
         "results/reference-coverage.json": {
             "schema": "compat-reference-coverage/1",
             "modules": [{"module": "websockets.uri", "missing_lines": [3]}],
+        },
+        "results/compat-coverage.json": {
+            "schema": "compat-coverage/1",
+            "modules": [{"path": "compat/uri.py", "missing_branches": [[3, -2]]}],
         },
     }
     for path, data in sparse.items():
