@@ -1,5 +1,5 @@
-"""The compatibility report: every result file of a run rendered into one HTML page."""
+"""The compatibility report: every result file of a run rendered into one HTML page.
 
-from .render import render
-
-__all__ = ["render"]
+The renderer lives in :mod:`reports.render`; importing the package, or helpers such as
+:mod:`reports.markdown`, doesn't import it or Jinja2.
+"""

@@ -19,8 +19,8 @@ import pytest
 
 from conformance import refcoverage
 from conformance.paths import RESULTS_ENV
-from reports import render
 from reports.merge import MergeError, interleave, merge, merge_results
+from reports.render import render
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 #: Scenarios of each side: both, client only, server only.

@@ -6,10 +6,13 @@ import copy
 import json
 import pathlib
 import re
+import subprocess
+import sys
 from typing import Any
 
-from reports import render
+from conformance.paths import ROOT
 from reports.model import SCHEMA
+from reports.render import render
 
 CATALOGUE = """
 [[feature]]
@@ -757,3 +760,8 @@ def test_comparison_with_an_earlier_run(tmp_path: pathlib.Path) -> None:
     old.write_text(json.dumps(data), encoding="utf-8")
     html = render(tmp_path / "in", tmp_path / "again", tmp_path / "in" / "catalogue.toml", old)
     assert "no regression" in html.read_text(encoding="utf-8")
+
+
+def test_markdown_helpers_import_without_the_renderer() -> None:
+    code = "import sys, reports.markdown; assert 'jinja2' not in sys.modules, sorted(sys.modules)"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)

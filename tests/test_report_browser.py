@@ -13,8 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from reports import render
-from reports.render import OUT
+from reports.render import OUT, render
 from tests.test_report import write_fixtures
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
