@@ -40,10 +40,31 @@ RAW_PICOWS = "picows"
 FAILING = ("different", "error")
 
 
+def program() -> str:
+    """How this command was called: the console script's name, or ``python -m conformance``."""
+    name = pathlib.Path(sys.argv[0]).name
+    return "python -m conformance" if name in ("__main__.py", "-m", "") else name
+
+
+def checkout_missing() -> str | None:
+    """Why the harness can't run where it was imported from, or ``None``.
+
+    It runs pytest on its own folders and writes under ``reports/out``: it needs the repository's
+    checkout around it, as ``python -m conformance`` from the checkout or the console script of an
+    editable install of ``harness/`` have.
+    """
+    if (ROOT / "pyproject.toml").is_file() and (ROOT / "fuzz" / "hypothesis").is_dir():
+        return None
+    return (
+        f"the harness at {ROOT} is not in a checkout of its repository; install it editable "
+        "from one: pip install -e '.[test]' -e ./harness"
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line's options; arguments after ``--`` go to pytest."""
     parser = argparse.ArgumentParser(
-        prog="python -m conformance",
+        prog=program(),
         description="Run the conformance harness with ROOT as the subject and write its report.",
         epilog="Arguments after -- go to pytest, e.g. -- -k close -x. Exit status: 0 when every "
         "step passed, 1 when the subject has an undeclared difference or an error or a step "
@@ -171,6 +192,10 @@ def parse(argv: Sequence[str]) -> Plan:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the plan's steps, print what they found, and return the exit status."""
     plan = parse(sys.argv[1:] if argv is None else argv)
+    missing = checkout_missing()
+    if missing is not None:
+        print(f"{program()}: {missing}", file=sys.stderr)
+        return 2
     subject = Target(plan.subject, plan.subject, "subject")
     if not subject.available:
         print(f"{plan.subject} can't be tested: {subject.error}", file=sys.stderr)
