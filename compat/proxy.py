@@ -110,7 +110,7 @@ def get_proxy(uri: WebSocketURI) -> str | None:
     if _PROXIES_FROM_ENVIRONMENT:
         proxies = _environment_proxies()
         bypass = _proxy_bypass_environment(host, proxies)
-    else:
+    else:  # pragma: no cover - macOS and Windows only: system settings, not the environment
         proxies = urllib.request.getproxies()
         bypass = urllib.request.proxy_bypass(host)
     if bypass:

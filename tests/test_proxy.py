@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import trustme
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import serve
 
+from tests.conftest import echo_websocket
 from tests.proxyserver import (
     ECHO,
     Handler,
@@ -122,18 +123,6 @@ def proxies(
             "tls_auth": tls_auth_port,
             "down": free_port(),
         }
-
-
-async def echo_websocket(websocket: ServerConnection) -> None:
-    async for message in websocket:
-        await websocket.send(message)
-
-
-@pytest.fixture
-async def server_port() -> AsyncIterator[int]:
-    """Port of a websockets echo server on 127.0.0.1."""
-    async with serve(echo_websocket, "127.0.0.1", 0) as server:
-        yield server.sockets[0].getsockname()[1]
 
 
 @pytest.fixture

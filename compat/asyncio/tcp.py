@@ -13,8 +13,13 @@ __all__ = ["connect_tcp"]
 AddressInfo = tuple[int, int, int, str, tuple[Any, ...]]
 
 
-def numeric_address(host: str, port: int, family: int) -> list[AddressInfo] | None:
-    """The address of a numeric IPv4 or IPv6 host, without a resolver thread, as asyncio does."""
+def numeric_address(host: str, port: int, family: int, proto: int) -> list[AddressInfo] | None:
+    """
+    The address of a numeric IPv4 or IPv6 host, without a resolver thread, as asyncio does:
+    unless ``proto`` is another protocol than TCP or UDP, which only the resolver knows.
+    """
+    if proto not in (0, socket.IPPROTO_TCP, socket.IPPROTO_UDP):
+        return None
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -24,6 +29,44 @@ def numeric_address(host: str, port: int, family: int) -> list[AddressInfo] | No
         return None
     sockaddr: tuple[Any, ...] = (host, port) if af == socket.AF_INET else (host, port, 0, 0)
     return [(af, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr)]
+
+
+async def resolve(host: str, port: int, family: int, proto: int, flags: int) -> list[AddressInfo]:
+    """The addresses of ``host`` for a TCP connection, as asyncio resolves them."""
+    infos = numeric_address(host, port, family, proto)
+    if infos is None:
+        infos = [
+            (af, kind, sproto, name, tuple(address))
+            for af, kind, sproto, name, address in await asyncio.get_running_loop().getaddrinfo(
+                host, port, family=family, type=socket.SOCK_STREAM, proto=proto, flags=flags
+            )
+        ]
+    if not infos:
+        raise OSError("getaddrinfo() returned empty list")
+    return infos
+
+
+def bind(sock: socket.socket, family: int, local: list[AddressInfo], errors: list[OSError]) -> None:
+    """
+    Bind ``sock`` to the first of the ``local`` addresses of its ``family`` that it can take, as
+    asyncio does: each failure is added to ``errors``, the last one raised.
+    """
+    failed = False
+    for local_family, _, _, _, address in local:
+        if local_family != family:
+            continue
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            strerror = (exc.strerror or "").lower()
+            message = f"error while attempting to bind on address {address!r}: {strerror}"
+            errors.append(OSError(exc.errno, message))
+            failed = True
+        else:
+            return
+    if failed:
+        raise errors.pop()
+    raise OSError(f"no matching local address with family={family!r} found")
 
 
 async def connect_tcp(
@@ -37,23 +80,15 @@ async def connect_tcp(
 ) -> socket.socket:
     """Connect a non-blocking TCP socket, trying each resolved address like asyncio does."""
     loop = asyncio.get_running_loop()
-    infos = numeric_address(host, port, family)
-    if infos is None:
-        infos = [
-            (int(af), int(kind), sproto, name, tuple(address))
-            for af, kind, sproto, name, address in await loop.getaddrinfo(
-                host, port, family=family, type=socket.SOCK_STREAM, proto=proto, flags=flags
-            )
-        ]
-    if not infos:
-        raise OSError("getaddrinfo() returned empty list")
+    infos = await resolve(host, port, family, proto, flags)
+    local = None if local_addr is None else await resolve(*local_addr, family, proto, flags)
     errors: list[OSError] = []
     for af, socktype, sproto, _, address in infos:
         sock = socket.socket(af, socktype, sproto)
         try:
             sock.setblocking(False)
-            if local_addr is not None:
-                sock.bind(local_addr)
+            if local is not None:
+                bind(sock, af, local, errors)
             await loop.sock_connect(sock, address)
         except OSError as exc:
             sock.close()
