@@ -225,7 +225,7 @@ def switching_protocols(
     return Response(101, "Switching Protocols", headers)
 
 
-def rejection_for(exc: Exception) -> Response:
+def rejection_for(exc: InvalidHandshake) -> Response:
     """The response websockets sends when :func:`check_request` raises ``exc``."""
     if isinstance(exc, InvalidOrigin):
         return reject(http.HTTPStatus.FORBIDDEN, f"Failed to open a WebSocket connection: {exc}.\n")
@@ -250,16 +250,14 @@ def rejection_for(exc: Exception) -> Response:
         )
         response.headers["Upgrade"] = "websocket"
         return response
-    if isinstance(exc, InvalidHandshake):
-        explanation = str(exc)
-        cause = exc.__cause__
-        while cause is not None:
-            explanation += f"; {cause}"
-            cause = cause.__cause__
-        return reject(
-            http.HTTPStatus.BAD_REQUEST, f"Failed to open a WebSocket connection: {explanation}.\n"
-        )
-    return server_error()
+    explanation = str(exc)
+    cause = exc.__cause__
+    while cause is not None:
+        explanation += f"; {cause}"
+        cause = cause.__cause__
+    return reject(
+        http.HTTPStatus.BAD_REQUEST, f"Failed to open a WebSocket connection: {explanation}.\n"
+    )
 
 
 def debug_label(exc: InvalidHandshake) -> str:

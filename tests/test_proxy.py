@@ -21,7 +21,7 @@ import pytest
 import trustme
 from websockets.asyncio.server import serve
 
-from tests.conftest import echo_websocket
+from tests.conftest import echo_websocket, failure
 from tests.proxyserver import (
     ECHO,
     Handler,
@@ -519,22 +519,6 @@ async def test_http_proxy_replies(
     assert chains[0][:depth] == chains[1][:depth]
     assert chains[0][0][0] == expected
     assert len(requests) == 2
-
-
-async def failure(root: str, uri: str, **kwargs: Any) -> list[tuple[str, str]]:
-    """The exception that ``connect()`` of ``root`` raises, then its causes: names, messages."""
-    client = importlib.import_module(f"{root}.asyncio.client")
-    try:
-        async with asyncio.timeout(TIMEOUT):
-            await client.connect(uri, **kwargs)
-    except Exception as exc:
-        chain: list[tuple[str, str]] = []
-        error: BaseException | None = exc
-        while error is not None:
-            chain.append((type(error).__name__, str(error)))
-            error = error.__cause__
-        return chain
-    raise AssertionError(f"{root} connected")
 
 
 def scripted(

@@ -28,7 +28,7 @@ from picows import PICOWS_DEBUG_LL
 from websockets.asyncio.server import ServerConnection, serve
 
 from compat.asyncio.handoff import CoalescingTransport, UnixTransport
-from tests.conftest import echo_websocket
+from tests.conftest import echo_websocket, failure
 from tests.differential import check
 from tests.proxyserver import (
     ECHO,
@@ -351,22 +351,6 @@ async def test_unknown_ssl_keyword_through_http_proxy(
             uri, proxy=f"http://127.0.0.1:{port}", ssl_other=True, **kwargs
         )
     assert outcome == expected
-
-
-async def failure(root: str, uri: str, **kwargs: Any) -> list[tuple[str, str]]:
-    """The chain of exceptions, outermost first, that ``connect()`` of ``root`` raises."""
-    client = importlib.import_module(f"{root}.asyncio.client")
-    try:
-        async with asyncio.timeout(TIMEOUT):
-            await client.connect(uri, open_timeout=TIMEOUT, **kwargs)
-    except Exception as exc:
-        chain: list[tuple[str, str]] = []
-        cause: BaseException | None = exc
-        while cause is not None:
-            chain.append((type(cause).__name__, str(cause)))
-            cause = cause.__cause__
-        return chain
-    raise AssertionError("connect() succeeded")
 
 
 @pytest.mark.parametrize(

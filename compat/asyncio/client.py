@@ -117,7 +117,8 @@ class _HandshakeLog(RequestWatch):
         self.request_sent = False
 
     def sent(self, request: bytes) -> None:
-        if self.connection is not None:
+        # picows writes the request once connected() has set the connection.
+        if self.connection is not None:  # pragma: no branch
             self.request_sent = True
             self.connection._log_request(_sent_request(request))
 
@@ -223,7 +224,8 @@ def _whole_head(exc: WSHandshakeError) -> bytes | None:
     any line, with the head; it gives up unparsed on a head of ``PICOWS_MAX_HEAD`` bytes or more.
     """
     if exc.raw_header is None:
-        return None
+        # picows 2 attaches the head to every handshake error it raises.
+        return None  # pragma: no cover
     if exc.response is None and len(exc.raw_header) >= PICOWS_MAX_HEAD:
         return None
     return exc.raw_header
@@ -252,7 +254,8 @@ async def _handshake_error(
         if response.status_code != 101:
             return InvalidStatus(response)
     if isinstance(exc, WSInvalidHeaderError):
-        if exc.response is not None:
+        # picows 2 attaches the response to every header error it raises.
+        if exc.response is not None:  # pragma: no branch
             try:
                 _check_switching(_response(exc.response).headers)
             except InvalidHeader as error:
@@ -545,8 +548,6 @@ class connect:
                 for _ in range(MAX_REDIRECTS):
                     try:
                         return await self._open(deadline)
-                    except TimeoutError:
-                        raise
                     except Exception as exc:
                         exc_or_uri = self._redirect(exc)
                         if isinstance(exc_or_uri, Exception):
