@@ -107,10 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="coverage data file (default: the one pyproject.toml configures)",
     )
     options = parser.parse_args(argv)
-    cov = coverage.Coverage(
-        data_file=str(options.data_file) if options.data_file else None,
-        config_file=str(ROOT / "pyproject.toml"),
-    )
+    config = str(ROOT / "pyproject.toml")
+    if options.data_file is None:
+        cov = coverage.Coverage(config_file=config)
+    else:
+        cov = coverage.Coverage(data_file=str(options.data_file), config_file=config)
     cov.load()
     if not cov.get_data().measured_files():
         print("compat coverage: no data; run the tests under coverage run first", file=sys.stderr)
