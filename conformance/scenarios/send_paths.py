@@ -387,8 +387,9 @@ async def keepalive_overridden_ping(pair: Pair, fail: bool) -> Any:
             await ws.send("before")
             await asyncio.sleep(0.3)
             await ws.send("after")
+            # Before the handler returns: then the server closes, at a time of its own.
+            state = trace.state(ws)
             server = await recorder.wait(pair)
-        state = trace.state(ws)
     errors = [
         entry
         for entries in logs.trace("websockets.client").values()
