@@ -172,23 +172,28 @@ async def serving(root: str, handler: Any = echo, **kwargs: Any) -> AsyncIterato
             await server.wait_closed()
 
 
+async def reset_after(
+    root: str, request_bytes: int | None = None, **kwargs: Any
+) -> tuple[list[str], int]:
+    """A client sends the upgrade request (its first ``request_bytes`` only, if given), then
+    resets the connection: the server's DEBUG log, and its handlers left running."""
+    with logged(root) as (logger, records):
+        async with serving(root, logger=logger, **kwargs) as server:
+            port = port_of(server)
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(upgrade_request(port)[:request_bytes])
+            await writer.drain()
+            await asyncio.sleep(0.1)
+            reset(writer)
+            await asyncio.sleep(0.1)
+            handlers = len(server.handler_tasks)
+    return normalized(records.messages, port), handlers
+
+
 async def test_reset_before_the_request() -> None:
     """A client resetting the connection before its request is done gets nothing; logged."""
 
-    async def scenario(root: str) -> tuple[list[str], int]:
-        with logged(root) as (logger, records):
-            async with serving(root, logger=logger) as server:
-                port = port_of(server)
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.write(upgrade_request(port)[:20])
-                await writer.drain()
-                await asyncio.sleep(0.1)
-                reset(writer)
-                await asyncio.sleep(0.1)
-                handlers = len(server.handler_tasks)
-        return normalized(records.messages, port), handlers
-
-    messages, handlers = await same(scenario)
+    messages, handlers = await same(lambda root: reset_after(root, request_bytes=20))
     assert handlers == 0
     assert "connection closed" in messages
 
@@ -196,23 +201,12 @@ async def test_reset_before_the_request() -> None:
 async def test_reset_while_process_request_runs() -> None:
     """A client resetting the connection while ``process_request`` runs gets no response."""
 
-    async def scenario(root: str) -> tuple[list[str], int]:
-        async def process_request(connection: Any, request: Any) -> None:
-            await connection.wait_closed()
+    async def process_request(connection: Any, request: Any) -> None:
+        await connection.wait_closed()
 
-        with logged(root) as (logger, records):
-            async with serving(root, logger=logger, process_request=process_request) as server:
-                port = port_of(server)
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.write(upgrade_request(port))
-                await writer.drain()
-                await asyncio.sleep(0.1)
-                reset(writer)
-                await asyncio.sleep(0.1)
-                handlers = len(server.handler_tasks)
-        return normalized(records.messages, port), handlers
-
-    messages, handlers = await same(scenario)
+    messages, handlers = await same(
+        lambda root: reset_after(root, process_request=process_request)
+    )
     assert handlers == 0
     assert messages.index("< EOF") < messages.index("> EOF")
 
