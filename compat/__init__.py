@@ -7,117 +7,34 @@ as in websockets 17; what isn't supported raises :exc:`~compat.exceptions.Unsupp
 
 from __future__ import annotations
 
+from . import exceptions, typing
 from .asyncio.client import ClientConnection, connect, unix_connect
 from .asyncio.router import Router, route, unix_route
 from .asyncio.server import Server, ServerConnection, basic_auth, broadcast, serve, unix_serve
 from .datastructures import Headers, HeadersLike, MultipleValuesError
-from .exceptions import (
-    ConcurrencyError,
-    ConnectionClosed,
-    ConnectionClosedError,
-    ConnectionClosedOK,
-    DuplicateParameter,
-    HeaderLineTooLong,
-    InvalidHandshake,
-    InvalidHeader,
-    InvalidHeaderFormat,
-    InvalidHeaderValue,
-    InvalidMessage,
-    InvalidMethod,
-    InvalidOrigin,
-    InvalidParameterName,
-    InvalidParameterValue,
-    InvalidProtocol,
-    InvalidProxy,
-    InvalidProxyMessage,
-    InvalidProxyStatus,
-    InvalidState,
-    InvalidStatus,
-    InvalidUpgrade,
-    InvalidURI,
-    NegotiationError,
-    PayloadTooBig,
-    ProtocolError,
-    ProxyError,
-    RequestLineTooLong,
-    SecurityError,
-    StatusLineTooLong,
-    TooManyFragments,
-    TooManyHeaders,
-    UnsupportedFeature,
-    WebSocketException,
-)
+from .exceptions import *  # noqa: F403  (every exception, UnsupportedFeature included)
 from .frames import Close, CloseCode, Frame, Opcode
 from .http11 import Request, Response
 from .protocol import Side, State
-from .typing import (
-    Data,
-    ExtensionName,
-    ExtensionParameter,
-    LoggerLike,
-    Origin,
-    StatusLike,
-    Subprotocol,
-)
+from .typing import *  # noqa: F403  (the type aliases of public signatures)
 from .version import version as __version__
 
 __all__ = [
     "ClientConnection",
     "Close",
     "CloseCode",
-    "ConcurrencyError",
-    "ConnectionClosed",
-    "ConnectionClosedError",
-    "ConnectionClosedOK",
-    "Data",
-    "DuplicateParameter",
-    "ExtensionName",
-    "ExtensionParameter",
     "Frame",
-    "HeaderLineTooLong",
     "Headers",
     "HeadersLike",
-    "InvalidHandshake",
-    "InvalidHeader",
-    "InvalidHeaderFormat",
-    "InvalidHeaderValue",
-    "InvalidMessage",
-    "InvalidMethod",
-    "InvalidOrigin",
-    "InvalidParameterName",
-    "InvalidParameterValue",
-    "InvalidProtocol",
-    "InvalidProxy",
-    "InvalidProxyMessage",
-    "InvalidProxyStatus",
-    "InvalidState",
-    "InvalidStatus",
-    "InvalidURI",
-    "InvalidUpgrade",
-    "LoggerLike",
     "MultipleValuesError",
-    "NegotiationError",
     "Opcode",
-    "Origin",
-    "PayloadTooBig",
-    "ProtocolError",
-    "ProxyError",
     "Request",
-    "RequestLineTooLong",
     "Response",
     "Router",
-    "SecurityError",
     "Server",
     "ServerConnection",
     "Side",
     "State",
-    "StatusLike",
-    "StatusLineTooLong",
-    "Subprotocol",
-    "TooManyFragments",
-    "TooManyHeaders",
-    "UnsupportedFeature",
-    "WebSocketException",
     "__version__",
     "basic_auth",
     "broadcast",
@@ -128,3 +45,5 @@ __all__ = [
     "unix_route",
     "unix_serve",
 ]
+__all__ += exceptions.__all__
+__all__ += typing.__all__

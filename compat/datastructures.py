@@ -37,37 +37,13 @@ class Headers(MutableMapping[str, str]):
 
     __slots__ = ["_dict", "_list"]
 
+    # Values by lower-cased name, and every (name, value) pair in order with names as given.
+    _dict: dict[str, list[str]]
+    _list: list[tuple[str, str]]
+
     def __init__(self, *args: HeadersLike, **kwargs: str) -> None:
-        self._dict: dict[str, list[str]] = {}
-        self._list: list[tuple[str, str]] = []
+        self.clear()
         self.update(*args, **kwargs)
-
-    def __str__(self) -> str:
-        lines = [f"{name}: {value}\r\n" for name, value in self._list]
-        return "".join([*lines, "\r\n"])
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._list!r})"
-
-    def copy(self) -> Headers:
-        """Return an independent copy."""
-        other = type(self)()
-        other._dict = {name: values.copy() for name, values in self._dict.items()}
-        other._list = self._list.copy()
-        return other
-
-    def serialize(self) -> bytes:
-        """Return the header block as sent on the wire, in ISO-8859-1."""
-        return str(self).encode("iso-8859-1")
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._dict
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._dict)
-
-    def __len__(self) -> int:
-        return len(self._dict)
 
     def __getitem__(self, key: str) -> str:
         values = self._dict[key.lower()]
@@ -85,10 +61,37 @@ class Headers(MutableMapping[str, str]):
         del self._dict[lower]
         self._list = [(name, value) for name, value in self._list if name.lower() != lower]
 
+    def __iter__(self) -> Iterator[str]:
+        yield from self._dict
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._dict
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Headers):
             return NotImplemented
         return self._dict == other._dict
+
+    def __str__(self) -> str:
+        lines = [f"{name}: {value}\r\n" for name, value in self._list]
+        return "".join([*lines, "\r\n"])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._list!r})"
+
+    def serialize(self) -> bytes:
+        """Return the header block as sent on the wire, in ISO-8859-1."""
+        return str(self).encode("iso-8859-1")
+
+    def copy(self) -> Headers:
+        """Return an independent copy."""
+        other = type(self)()
+        other._dict = {name: values.copy() for name, values in self._dict.items()}
+        other._list = self._list.copy()
+        return other
 
     def clear(self) -> None:
         """Remove all headers."""

@@ -1,47 +1,24 @@
-"""Exceptions raised by compat: the hierarchy of ``websockets.exceptions``, plus one of our own.
+"""Exceptions raised by compat: the same classes, bases and messages as ``websockets.exceptions``.
 
-* :exc:`WebSocketException`
-    * :exc:`ConnectionClosed`
-        * :exc:`ConnectionClosedOK`
-        * :exc:`ConnectionClosedError`
-    * :exc:`InvalidURI`
-    * :exc:`InvalidProxy`
-    * :exc:`InvalidHandshake`
-        * :exc:`SecurityError`
-            * :exc:`RequestLineTooLong`
-            * :exc:`StatusLineTooLong`
-            * :exc:`HeaderLineTooLong`
-            * :exc:`TooManyHeaders`
-        * :exc:`ProxyError`
-            * :exc:`InvalidProxyMessage`
-            * :exc:`InvalidProxyStatus`
-        * :exc:`InvalidMessage`
-        * :exc:`InvalidMethod`
-        * :exc:`InvalidProtocol`
-        * :exc:`InvalidStatus`
-        * :exc:`InvalidHeader`
-            * :exc:`InvalidHeaderFormat`
-            * :exc:`InvalidHeaderValue`
-            * :exc:`InvalidOrigin`
-            * :exc:`InvalidUpgrade`
-        * :exc:`NegotiationError`
-            * :exc:`DuplicateParameter`
-            * :exc:`InvalidParameterName`
-            * :exc:`InvalidParameterValue`
-    * :exc:`ProtocolError`
-    * :exc:`PayloadTooBig`
-    * :exc:`TooManyFragments`
-    * :exc:`InvalidState`
-    * :exc:`ConcurrencyError`
+Everything derives from :exc:`WebSocketException`. Its direct subclasses are the closed
+connection (:exc:`ConnectionClosed`, refined by :exc:`ConnectionClosedOK` and
+:exc:`ConnectionClosedError`), a bad URI or proxy (:exc:`InvalidURI`, :exc:`InvalidProxy`), a
+failed opening handshake (:exc:`InvalidHandshake`), and frame-level trouble
+(:exc:`ProtocolError`, :exc:`PayloadTooBig`, :exc:`TooManyFragments`, :exc:`InvalidState`,
+:exc:`ConcurrencyError`). Handshake failures branch further: limits (:exc:`SecurityError`),
+proxies (:exc:`ProxyError`), headers (:exc:`InvalidHeader`) and negotiation
+(:exc:`NegotiationError`), each with the subclasses websockets has.
 
 :exc:`UnsupportedFeature` (a :exc:`NotImplementedError`) marks websockets features that compat
-doesn't provide; it is raised where the feature is requested.
+doesn't provide; it is raised where the feature is requested. :data:`UNSUPPORTED_FEATURES` lists
+them by the feature id the conformance catalogue uses, with what to use instead.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .frames import Close
@@ -89,6 +66,25 @@ __all__ = [
 # them to its own: the default warning filters then hide them outside tests, as for websockets.
 
 
+def _formatted(template: str) -> Callable[[Any], str]:
+    """A ``__str__`` filling ``template`` with the exception's attributes."""
+
+    def __str__(self: Any) -> str:
+        return template.format_map(vars(self))
+
+    return __str__
+
+
+def _by_value(missing: str, empty: str, invalid: str) -> Callable[[Any], str]:
+    """A ``__str__`` choosing its template by the ``value`` attribute: None, empty or else."""
+
+    def __str__(self: Any) -> str:
+        template = missing if self.value is None else invalid if self.value else empty
+        return template.format_map(vars(self))
+
+    return __str__
+
+
 class WebSocketException(Exception):
     """Base class for the exceptions of the WebSocket implementation."""
 
@@ -107,22 +103,20 @@ class ConnectionClosed(WebSocketException):
         sent: Close | None,
         rcvd_then_sent: bool | None = None,
     ) -> None:
-        self.rcvd = rcvd
-        self.sent = sent
-        self.rcvd_then_sent = rcvd_then_sent
         # The order is known exactly when both frames exist.
-        assert (rcvd_then_sent is None) == (rcvd is None or sent is None)
+        assert (rcvd_then_sent is None) == (None in (rcvd, sent))
+        self.rcvd, self.sent, self.rcvd_then_sent = rcvd, sent, rcvd_then_sent
 
     def __str__(self) -> str:
-        if self.rcvd is None and self.sent is None:
+        frames = {"received": self.rcvd, "sent": self.sent}
+        seen = [f"{verb} {frame}" for verb, frame in frames.items() if frame is not None]
+        unseen = [verb for verb, frame in frames.items() if frame is None]
+        if not seen:
             return "no close frame received or sent"
-        if self.rcvd is None:
-            return f"sent {self.sent}; no close frame received"
-        if self.sent is None:
-            return f"received {self.rcvd}; no close frame sent"
-        if self.rcvd_then_sent:
-            return f"received {self.rcvd}; then sent {self.sent}"
-        return f"sent {self.sent}; then received {self.rcvd}"
+        if unseen:
+            return f"{seen[0]}; no close frame {unseen[0]}"
+        first, then = seen if self.rcvd_then_sent else reversed(seen)
+        return f"{first}; then {then}"
 
     @property
     def code(self) -> int:
@@ -162,23 +156,19 @@ class ConnectionClosedError(ConnectionClosed):
 class InvalidURI(WebSocketException):
     """Raised when connecting to a URI that isn't a valid WebSocket URI."""
 
-    def __init__(self, uri: str, msg: str) -> None:
-        self.uri = uri
-        self.msg = msg
+    __str__ = _formatted("{uri} isn't a valid URI: {msg}")
 
-    def __str__(self) -> str:
-        return f"{self.uri} isn't a valid URI: {self.msg}"
+    def __init__(self, uri: str, msg: str) -> None:
+        self.uri, self.msg = uri, msg
 
 
 class InvalidProxy(WebSocketException):
     """Raised when connecting via a proxy that isn't valid."""
 
-    def __init__(self, proxy: str, msg: str) -> None:
-        self.proxy = proxy
-        self.msg = msg
+    __str__ = _formatted("{proxy} isn't a valid proxy: {msg}")
 
-    def __str__(self) -> str:
-        return f"{self.proxy} isn't a valid proxy: {self.msg}"
+    def __init__(self, proxy: str, msg: str) -> None:
+        self.proxy, self.msg = proxy, msg
 
 
 class InvalidHandshake(WebSocketException):
@@ -216,11 +206,10 @@ class InvalidProxyMessage(ProxyError):
 class InvalidProxyStatus(ProxyError):
     """Raised when an HTTP proxy rejects the connection."""
 
+    __str__ = _formatted("proxy rejected connection: HTTP {response.status_code:d}")
+
     def __init__(self, response: Response) -> None:
         self.response = response
-
-    def __str__(self) -> str:
-        return f"proxy rejected connection: HTTP {self.response.status_code:d}"
 
 
 class InvalidMessage(InvalidHandshake):
@@ -230,46 +219,41 @@ class InvalidMessage(InvalidHandshake):
 class InvalidMethod(InvalidHandshake):
     """Raised when a handshake request doesn't use HTTP GET."""
 
+    __str__ = _formatted("unsupported HTTP method: {method}")
+
     def __init__(self, method: str) -> None:
         self.method = method
-
-    def __str__(self) -> str:
-        return f"unsupported HTTP method: {self.method}"
 
 
 class InvalidProtocol(InvalidHandshake):
     """Raised when a handshake request doesn't use HTTP/1.1."""
 
+    __str__ = _formatted("unsupported HTTP version: {protocol}")
+
     def __init__(self, protocol: str) -> None:
         self.protocol = protocol
-
-    def __str__(self) -> str:
-        return f"unsupported HTTP version: {self.protocol}"
 
 
 class InvalidStatus(InvalidHandshake):
     """Raised when a handshake response rejects the WebSocket upgrade."""
 
+    __str__ = _formatted("server rejected WebSocket connection: HTTP {response.status_code:d}")
+
     def __init__(self, response: Response) -> None:
         self.response = response
-
-    def __str__(self) -> str:
-        return f"server rejected WebSocket connection: HTTP {self.response.status_code:d}"
 
 
 class InvalidHeader(InvalidHandshake):
     """Raised when an HTTP header is missing, empty, or doesn't have a valid format or value."""
 
-    def __init__(self, name: str, value: str | None = None) -> None:
-        self.name = name
-        self.value = value
+    __str__ = _by_value(
+        missing="missing {name} header",
+        empty="empty {name} header",
+        invalid="invalid {name} header: {value}",
+    )
 
-    def __str__(self) -> str:
-        if self.value is None:
-            return f"missing {self.name} header"
-        if not self.value:
-            return f"empty {self.name} header"
-        return f"invalid {self.name} header: {self.value}"
+    def __init__(self, name: str, value: str | None = None) -> None:
+        self.name, self.value = name, value
 
 
 class InvalidHeaderFormat(InvalidHeader):
@@ -301,36 +285,32 @@ class NegotiationError(InvalidHandshake):
 class DuplicateParameter(NegotiationError):
     """Raised when a parameter name is repeated in an extension header."""
 
+    __str__ = _formatted("duplicate parameter: {name}")
+
     def __init__(self, name: str) -> None:
         self.name = name
-
-    def __str__(self) -> str:
-        return f"duplicate parameter: {self.name}"
 
 
 class InvalidParameterName(NegotiationError):
     """Raised when a parameter name in an extension header is invalid."""
 
+    __str__ = _formatted("invalid parameter name: {name}")
+
     def __init__(self, name: str) -> None:
         self.name = name
-
-    def __str__(self) -> str:
-        return f"invalid parameter name: {self.name}"
 
 
 class InvalidParameterValue(NegotiationError):
     """Raised when a parameter value in an extension header is missing, empty or invalid."""
 
-    def __init__(self, name: str, value: str | None) -> None:
-        self.name = name
-        self.value = value
+    __str__ = _by_value(
+        missing="missing value for parameter {name}",
+        empty="empty value for parameter {name}",
+        invalid="invalid value for parameter {name}: {value}",
+    )
 
-    def __str__(self) -> str:
-        if self.value is None:
-            return f"missing value for parameter {self.name}"
-        if not self.value:
-            return f"empty value for parameter {self.name}"
-        return f"invalid value for parameter {self.name}: {self.value}"
+    def __init__(self, name: str, value: str | None) -> None:
+        self.name, self.value = name, value
 
 
 class ProtocolError(WebSocketException):
@@ -351,21 +331,22 @@ class PayloadTooBig(WebSocketException):
         max_size: int | None = None,
         current_size: int | None = None,
     ) -> None:
-        if isinstance(size_or_message, str):
-            assert max_size is None and current_size is None
-            warnings.warn(
-                "PayloadTooBig(message) is deprecated; change to PayloadTooBig(size, max_size)",
-                DeprecationWarning,
-                stacklevel=1,
-            )
-            self.message: str | None = size_or_message
+        self.message: str | None = None
+        if not isinstance(size_or_message, str):
+            assert max_size is not None
+            self.size: int | None = size_or_message
+            self.max_size: int = max_size
+            self.current_size: int | None = None
+            self.set_current_size(current_size)
             return
-        assert max_size is not None
-        self.message = None
-        self.size: int | None = size_or_message
-        self.max_size: int = max_size
-        self.current_size: int | None = None
-        self.set_current_size(current_size)
+        # The form before websockets 14: a message alone.
+        assert max_size is None and current_size is None
+        warnings.warn(
+            "PayloadTooBig(message) is deprecated; change to PayloadTooBig(size, max_size)",
+            DeprecationWarning,
+            stacklevel=1,
+        )
+        self.message = size_or_message
 
     def __str__(self) -> str:
         if self.message is not None:
@@ -406,17 +387,45 @@ class ConcurrencyError(WebSocketException, RuntimeError):
     """Raised when receiving or sending messages concurrently, which isn't allowed."""
 
 
+class Unsupported(NamedTuple):
+    """A websockets feature compat doesn't provide: what it is, and what to use instead."""
+
+    what: str
+    alternative: str
+
+
+#: compat's unsupported features, by their id in the conformance catalogue (``[[feature]]``
+#: entries with ``status = "unsupported"``), which takes each description of what to use
+#: instead from here.
+UNSUPPORTED_FEATURES: dict[str, Unsupported] = {
+    "distribution-surface": Unsupported(
+        what="the threading, Sans-I/O and legacy APIs of websockets",
+        alternative="websockets.asyncio (connect, serve) and their connection classes",
+    ),
+    "non-ascii-request-headers": Unsupported(
+        what="non-ASCII text in request headers",
+        alternative=(
+            "send ASCII header names and values, e.g. percent-encode text with urllib.parse.quote()"
+        ),
+    ),
+}
+
+
 class UnsupportedFeature(NotImplementedError):
     """
     Raised when calling a websockets feature that compat doesn't provide.
 
-    ``feature`` names it; ``alternative`` tells what to do instead.
+    ``feature`` is its id in :data:`UNSUPPORTED_FEATURES`, ``alternative`` what to do instead;
+    ``detail``, if given, names what was requested in place of the feature's description.
     """
 
-    def __init__(self, feature: str, alternative: str) -> None:
-        super().__init__(feature, alternative)
+    def __init__(self, feature: str, detail: str | None = None) -> None:
+        super().__init__(feature, detail)
+        entry = UNSUPPORTED_FEATURES[feature]
         self.feature = feature
-        self.alternative = alternative
+        self.detail = detail
+        self.alternative = entry.alternative
+        self.what = entry.what if detail is None else detail
 
     def __str__(self) -> str:
-        return f"{self.feature} is not supported by compat; {self.alternative}"
+        return f"{self.what} is not supported by compat; {self.alternative}"

@@ -26,15 +26,10 @@ class Opcode(enum.IntEnum):
     PONG = 0x0A
 
 
-CONT = Opcode.CONT
-TEXT = Opcode.TEXT
-BINARY = Opcode.BINARY
-CLOSE = Opcode.CLOSE
-PING = Opcode.PING
-PONG = Opcode.PONG
-
-DATA_OPCODES = CONT, TEXT, BINARY
-CTRL_OPCODES = CLOSE, PING, PONG
+# The opcodes as module constants, in definition order; data frames first, then control frames.
+CONT, TEXT, BINARY, CLOSE, PING, PONG = Opcode
+DATA_OPCODES = tuple(opcode for opcode in Opcode if opcode < CLOSE)
+CTRL_OPCODES = tuple(opcode for opcode in Opcode if opcode >= CLOSE)
 
 
 class CloseCode(enum.IntEnum):
@@ -57,23 +52,29 @@ class CloseCode(enum.IntEnum):
     TLS_HANDSHAKE = 1015
 
 
-#: Short explanations of close codes, after the IANA registry, used in :meth:`Close.__str__`.
+# Short explanations of close codes, after the IANA registry: "code explanation" lines.
+_EXPLANATIONS = """
+1000 OK
+1001 going away
+1002 protocol error
+1003 unsupported data
+1005 no status received [internal]
+1006 abnormal closure [internal]
+1007 invalid frame payload data
+1008 policy violation
+1009 message too big
+1010 mandatory extension
+1011 internal error
+1012 service restart
+1013 try again later
+1014 bad gateway
+1015 TLS handshake failure [internal]
+"""
+
+#: Explanations of close codes, used in :meth:`Close.__str__`.
 CLOSE_CODE_EXPLANATIONS: dict[int, str] = {
-    CloseCode.NORMAL_CLOSURE: "OK",
-    CloseCode.GOING_AWAY: "going away",
-    CloseCode.PROTOCOL_ERROR: "protocol error",
-    CloseCode.UNSUPPORTED_DATA: "unsupported data",
-    CloseCode.NO_STATUS_RCVD: "no status received [internal]",
-    CloseCode.ABNORMAL_CLOSURE: "abnormal closure [internal]",
-    CloseCode.INVALID_DATA: "invalid frame payload data",
-    CloseCode.POLICY_VIOLATION: "policy violation",
-    CloseCode.MESSAGE_TOO_BIG: "message too big",
-    CloseCode.MANDATORY_EXTENSION: "mandatory extension",
-    CloseCode.INTERNAL_ERROR: "internal error",
-    CloseCode.SERVICE_RESTART: "service restart",
-    CloseCode.TRY_AGAIN_LATER: "try again later",
-    CloseCode.BAD_GATEWAY: "bad gateway",
-    CloseCode.TLS_HANDSHAKE: "TLS handshake failure [internal]",
+    CloseCode(int(code)): text
+    for code, _, text in (line.partition(" ") for line in _EXPLANATIONS.strip().splitlines())
 }
 
 #: Close codes that may appear in a close frame (besides 3000-4999); 1005, 1006, 1015 are internal.
@@ -89,6 +90,9 @@ OK_CLOSE_CODES = {
     CloseCode.GOING_AWAY,
     CloseCode.NO_STATUS_RCVD,
 }
+
+# What the thousands of codes 3000 to 4999 are for.
+_RANGE_MEANINGS = {3: "registered", 4: "private use"}
 
 _printable_ascii = re.compile(rb"[\x09-\x0D\x20-\x7E]*").fullmatch
 
@@ -141,6 +145,11 @@ class Frame:
     Masking and the payload length are handled when frames are read or written.
     """
 
+    # How many characters of payload str() shows; a multiple of 3.
+    MAX_LOG_SIZE = int(os.environ.get("WEBSOCKETS_MAX_LOG_SIZE", "75"))
+    # Whether str() takes each opcode's payload for text unless it says otherwise.
+    DEFAULT_IS_TEXT = {TEXT: True, BINARY: False, CLOSE: True}
+
     opcode: Opcode
     data: BytesLike
     fin: bool = True
@@ -148,10 +157,22 @@ class Frame:
     rsv2: bool = False
     rsv3: bool = False
 
-    # How many characters of payload str() shows; a multiple of 3.
-    MAX_LOG_SIZE = int(os.environ.get("WEBSOCKETS_MAX_LOG_SIZE", "75"))
+    def check(self) -> None:
+        """
+        Check that reserved bits are unset and that control frames are short and unfragmented.
 
-    DEFAULT_IS_TEXT = {TEXT: True, BINARY: False, CLOSE: True}
+        Raises:
+            ProtocolError: If the frame breaks one of these rules.
+        """
+        control = self.opcode in CTRL_OPCODES
+        rules = (
+            (self.rsv1 or self.rsv2 or self.rsv3, "reserved bits must be 0"),
+            (control and len(self.data) > 125, "control frame too long"),
+            (control and not self.fin, "fragmented control frame"),
+        )
+        for broken, message in rules:
+            if broken:
+                raise ProtocolError(message)
 
     def __str__(self) -> str:
         """Describe the frame for logs: opcode, elided payload, and type, length, fin flags."""
@@ -210,21 +231,6 @@ class Frame:
             data = data[: 2 * cut] + b"\x00\x00" + data[-cut:]
         return _hex(data), False
 
-    def check(self) -> None:
-        """
-        Check that reserved bits are unset and that control frames are short and unfragmented.
-
-        Raises:
-            ProtocolError: If the frame breaks one of these rules.
-        """
-        if self.rsv1 or self.rsv2 or self.rsv3:
-            raise ProtocolError("reserved bits must be 0")
-        if self.opcode in CTRL_OPCODES:
-            if len(self.data) > 125:
-                raise ProtocolError("control frame too long")
-            if not self.fin:
-                raise ProtocolError("fragmented control frame")
-
 
 @dataclasses.dataclass
 class Close:
@@ -235,14 +241,10 @@ class Close:
 
     def __str__(self) -> str:
         """Show the code, its meaning, and the reason if any, e.g. ``1000 (OK) bye``."""
-        if 3000 <= self.code < 4000:
-            meaning = "registered"
-        elif 4000 <= self.code < 5000:
-            meaning = "private use"
-        else:
-            meaning = CLOSE_CODE_EXPLANATIONS.get(self.code, "unknown")
-        text = f"{self.code} ({meaning})"
-        return f"{text} {self.reason}" if self.reason else text
+        meaning = _RANGE_MEANINGS.get(self.code // 1000) or CLOSE_CODE_EXPLANATIONS.get(
+            self.code, "unknown"
+        )
+        return " ".join(filter(None, (f"{self.code} ({meaning})", self.reason)))
 
     @classmethod
     def parse(cls, data: BytesLike) -> Self:

@@ -142,6 +142,23 @@ def negotiate_extensions(
     return header, [as_native(extension) for extension in accepted]
 
 
+def _check_key(key: str) -> None:
+    """Refuse a Sec-WebSocket-Key that isn't 16 bytes in base64, chaining a decoding error."""
+    cause: binascii.Error | None = None
+    try:
+        size = len(base64.b64decode(key.encode(), validate=True))
+    except binascii.Error as exc:
+        size, cause = 0, exc
+    if size != 16:
+        raise InvalidHeaderValue("Sec-WebSocket-Key", key) from cause
+
+
+def _origin_allowed(allowed: Origin | re.Pattern[str] | None, origin: str | None) -> bool:
+    """Whether ``origin`` (None when the request has none) is ``allowed`` or matches it."""
+    match = isinstance(allowed, re.Pattern) and origin is not None and allowed.fullmatch(origin)
+    return allowed == origin or bool(match)
+
+
 def check_request(
     request: Request,
     *,
@@ -154,19 +171,17 @@ def check_request(
 
     Return the key, the extensions header, the subprotocol and the accepted extensions.
     """
-    if request.method != "GET":
-        raise InvalidMethod(request.method)
-    if request.protocol != "HTTP/1.1":
-        raise InvalidProtocol(request.protocol)
+    request_line = (
+        (request.method, "GET", InvalidMethod),
+        (request.protocol, "HTTP/1.1", InvalidProtocol),
+    )
+    for actual, expected, error in request_line:
+        if actual != expected:
+            raise error(actual)
     headers = request.headers
     _check_upgrade_headers(headers)
     key = _single(headers, "Sec-WebSocket-Key")
-    try:
-        raw_key = base64.b64decode(key.encode(), validate=True)
-    except binascii.Error as exc:
-        raise InvalidHeaderValue("Sec-WebSocket-Key", key) from exc
-    if len(raw_key) != 16:
-        raise InvalidHeaderValue("Sec-WebSocket-Key", key)
+    _check_key(key)
     version = _single(headers, "Sec-WebSocket-Version")
     if version != "13":
         raise InvalidHeaderValue("Sec-WebSocket-Version", version)
@@ -174,16 +189,8 @@ def check_request(
         origin = headers.get("Origin")
     except MultipleValuesError:
         raise InvalidHeader("Origin", "multiple values") from None
-    if origins is not None:
-        for allowed in origins:
-            if allowed == origin or (
-                isinstance(allowed, re.Pattern)
-                and origin is not None
-                and allowed.fullmatch(origin) is not None
-            ):
-                break
-        else:
-            raise InvalidOrigin(origin)
+    if origins is not None and not any(_origin_allowed(allowed, origin) for allowed in origins):
+        raise InvalidOrigin(origin)
     extensions_header, accepted = negotiate_extensions(headers, extensions)
     offered = _tokens(headers, "Sec-WebSocket-Protocol", parse_subprotocol)
     subprotocol = select_subprotocol(offered)

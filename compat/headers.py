@@ -12,17 +12,13 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .exceptions import InvalidHeaderFormat, InvalidHeaderValue
-from .typing import (
-    ConnectionOption,
-    ExtensionHeader,
-    ExtensionName,
-    ExtensionParameter,
-    Subprotocol,
-    UpgradeProtocol,
-)
+from .typing import ConnectionOption, ExtensionName, Subprotocol, UpgradeProtocol
+
+if TYPE_CHECKING:
+    from .typing import ExtensionHeader, ExtensionParameter
 
 __all__ = [
     "build_authorization_basic",

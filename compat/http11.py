@@ -45,17 +45,17 @@ class Request:
     ``HTTP/1.1`` for a handshake. Non-ASCII header values are carried as ISO-8859-1.
     """
 
+    @property
+    def exception(self) -> Exception | None:
+        """Deprecated: the error that made the handshake fail."""
+        return _deprecated_exception(self, "ServerProtocol.handshake_exc")
+
     path: str
     headers: Headers
     method: str = "GET"
     protocol: str = "HTTP/1.1"
 
     _exception: Exception | None = None
-
-    @property
-    def exception(self) -> Exception | None:
-        """Deprecated: the error that made the handshake fail."""
-        return _deprecated_exception(self, "ServerProtocol.handshake_exc")
 
     def serialize(self) -> bytes:
         """Return the request as sent on the wire; the request line must be ASCII."""
@@ -72,17 +72,17 @@ class Response:
     Non-ASCII reason phrases and header values are carried as ISO-8859-1.
     """
 
+    @property
+    def exception(self) -> Exception | None:
+        """Deprecated: the error that made the handshake fail."""
+        return _deprecated_exception(self, "ClientProtocol.handshake_exc")
+
     status_code: int
     reason_phrase: str
     headers: Headers
     body: bytes | bytearray = b""
 
     _exception: Exception | None = None
-
-    @property
-    def exception(self) -> Exception | None:
-        """Deprecated: the error that made the handshake fail."""
-        return _deprecated_exception(self, "ClientProtocol.handshake_exc")
 
     def serialize(self) -> bytes:
         """Return the response as sent on the wire."""

@@ -18,41 +18,38 @@ __all__ = [
     "Subprotocol",
 ]
 
+# Header tokens: plain strings to the interpreter, distinct types to a type checker. In order:
+# what an Origin header holds; one token of a Sec-WebSocket-Protocol header; the token naming an
+# extension in a Sec-WebSocket-Extensions header; one token of a Connection header; one protocol
+# of an Upgrade header.
+Origin = NewType("Origin", str)
+Subprotocol = NewType("Subprotocol", str)
+ExtensionName = NewType("ExtensionName", str)
+ConnectionOption = NewType("ConnectionOption", str)
+UpgradeProtocol = NewType("UpgradeProtocol", str)
+
+ExtensionParameter = tuple[str, str | None]
+"""A ``name`` or ``name=value`` parameter of an extension, as ``(name, value or None)``."""
+
+ExtensionHeader = tuple[ExtensionName, Sequence[ExtensionParameter]]
+"""An extension with its parameters, as a ``Sec-WebSocket-Extensions`` header lists it."""
+
+# Unions of the types an argument may take.
+
 Data = str | bytes
 """A WebSocket message: :class:`str` for a text frame, :class:`bytes` for a binary frame."""
 
 BytesLike = bytes | bytearray | memoryview
-"""Types accepted where :class:`bytes` is expected."""
+"""Binary data in any of the buffers compat reads from."""
 
-DataLike = str | bytes | bytearray | memoryview
-"""Types accepted where :data:`Data` is expected."""
-
-LoggerLike = logging.Logger | logging.LoggerAdapter[Any]
-"""Types accepted where a :class:`~logging.Logger` is expected."""
-
-PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
-"""Types accepted where a filesystem path is expected."""
+DataLike = str | BytesLike
+"""A message to send: text, or binary data in any buffer."""
 
 StatusLike = http.HTTPStatus | int
-"""Types accepted where an :class:`~http.HTTPStatus` is expected."""
+"""An HTTP status, as the enum member or its number."""
 
-Origin = NewType("Origin", str)
-"""Value of an ``Origin`` header."""
+LoggerLike = logging.Logger | logging.LoggerAdapter[Any]
+"""A logger, or an adapter around one."""
 
-Subprotocol = NewType("Subprotocol", str)
-"""Subprotocol in a ``Sec-WebSocket-Protocol`` header."""
-
-ExtensionName = NewType("ExtensionName", str)
-"""Name of a WebSocket extension."""
-
-ExtensionParameter = tuple[str, str | None]
-"""Parameter of a WebSocket extension: name and optional value."""
-
-ExtensionHeader = tuple[ExtensionName, Sequence[ExtensionParameter]]
-"""Extension in a ``Sec-WebSocket-Extensions`` header: name and parameters."""
-
-ConnectionOption = NewType("ConnectionOption", str)
-"""Connection option in a ``Connection`` header."""
-
-UpgradeProtocol = NewType("UpgradeProtocol", str)
-"""Upgrade protocol in an ``Upgrade`` header."""
+PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
+"""A filesystem path in any form :func:`os.fspath` accepts."""

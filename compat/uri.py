@@ -62,6 +62,12 @@ class WebSocketURI(Credentials):
     ``path`` and ``query`` may be empty; ``username`` and ``password`` come from the user info.
     """
 
+    @property
+    def resource_name(self) -> str:
+        """Path and query as sent in the request line."""
+        path = self.path or "/"
+        return f"{path}?{self.query}" if self.query else path
+
     secure: bool
     host: str
     port: int
@@ -69,12 +75,6 @@ class WebSocketURI(Credentials):
     query: str
     username: str | None = None
     password: str | None = None
-
-    @property
-    def resource_name(self) -> str:
-        """Path and query as sent in the request line."""
-        path = self.path or "/"
-        return f"{path}?{self.query}" if self.query else path
 
 
 def parse_uri(uri: str) -> WebSocketURI:

@@ -32,7 +32,23 @@ def read_catalogue(path: pathlib.Path) -> tuple[dict[str, list[dict[str, Any]]] 
         return None, f"{path.name} not found"
     except (OSError, tomllib.TOMLDecodeError) as exc:
         return None, f"{path.name} unreadable: {exc}"
-    return {
+    catalogue = {
         key: [entry for entry in raw.get(section, []) if isinstance(entry, dict)]
         for section, key in _SECTIONS.items()
-    }, None
+    }
+    _fill_unsupported(catalogue["features"])
+    return catalogue, None
+
+
+def _fill_unsupported(features: list[dict[str, Any]]) -> None:
+    """Give unsupported features the error and alternative compat's table holds for them (the
+    catalogue doesn't repeat them), when compat is importable."""
+    try:
+        from compat.exceptions import UNSUPPORTED_FEATURES, UnsupportedFeature
+    except ImportError:
+        return
+    for feature in features:
+        unsupported = UNSUPPORTED_FEATURES.get(feature.get("id", ""))
+        if feature.get("status") == "unsupported" and unsupported is not None:
+            feature["error"] = UnsupportedFeature.__name__
+            feature["alternative"] = unsupported.alternative

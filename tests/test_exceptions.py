@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import tomllib
 import types
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from compat.exceptions import UnsupportedFeature
+from compat.exceptions import UNSUPPORTED_FEATURES, UnsupportedFeature
+from conformance.catalogue import PATH, load
 from tests.differential import check, modules, plain, sibling
 
 REFERENCE, SUBJECT = modules("exceptions")
@@ -148,8 +150,41 @@ def test_payload_too_big_message_is_deprecated() -> None:
 
 
 def test_unsupported_feature() -> None:
-    exc = UnsupportedFeature("unix_connect()", "connect over TCP instead")
+    exc = UnsupportedFeature(
+        "non-ascii-request-headers", detail="non-ASCII text in the X request header"
+    )
     assert isinstance(exc, NotImplementedError)
-    assert exc.feature == "unix_connect()"
-    assert exc.alternative == "connect over TCP instead"
-    assert str(exc) == "unix_connect() is not supported by compat; connect over TCP instead"
+    assert exc.feature == "non-ascii-request-headers"
+    assert exc.alternative == UNSUPPORTED_FEATURES["non-ascii-request-headers"].alternative
+    assert str(exc) == (
+        "non-ASCII text in the X request header is not supported by compat; "
+        "send ASCII header names and values, e.g. percent-encode text with urllib.parse.quote()"
+    )
+
+
+@pytest.mark.parametrize("feature", sorted(UNSUPPORTED_FEATURES))
+def test_unsupported_feature_without_detail_names_the_feature(feature: str) -> None:
+    exc = UnsupportedFeature(feature)
+    what, alternative = UNSUPPORTED_FEATURES[feature]
+    assert (exc.feature, exc.alternative) == (feature, alternative)
+    assert str(exc) == f"{what} is not supported by compat; {alternative}"
+
+
+def test_unknown_unsupported_feature_is_refused() -> None:
+    with pytest.raises(KeyError):
+        UnsupportedFeature("no-such-feature")
+
+
+def test_unsupported_features_are_the_catalogues() -> None:
+    """compat's table and the catalogue's unsupported features have the same ids; the catalogue
+    takes the alternative from the table, and doesn't write one itself."""
+    catalogue = load()
+    unsupported = [feature for feature in catalogue.features if feature.status == "unsupported"]
+    assert {feature.id for feature in unsupported} == set(UNSUPPORTED_FEATURES)
+    for feature in unsupported:
+        assert feature.error == "UnsupportedFeature"
+        assert feature.alternative == UNSUPPORTED_FEATURES[feature.id].alternative
+    raw = tomllib.loads(PATH.read_text(encoding="utf-8"))
+    for entry in raw["feature"]:
+        if entry["status"] == "unsupported":
+            assert "alternative" not in entry and "error" not in entry, entry["id"]

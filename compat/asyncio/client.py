@@ -43,14 +43,8 @@ from ..http11 import USER_AGENT, Request, Response
 from ..protocol import State
 from ..typing import LoggerLike, Origin, PathLike, Subprotocol
 from ..uri import WebSocketURI, parse_uri
-from .connection import (
-    READ_BUFFER_SIZE,
-    USE_AIOFASTNET,
-    Connection,
-    core_logger,
-    limits,
-    queue_bounds,
-)
+from .connection import Connection
+from .core import READ_BUFFER_SIZE, USE_AIOFASTNET, core_logger, limits, queue_bounds
 from .handoff import RequestWatch, open_client
 from .proxy import TLS_DISABLED, open_socket, select_proxy
 from .rejection import read_response
@@ -69,11 +63,6 @@ TLS_KWARGS = ("server_hostname", "ssl_handshake_timeout", "ssl_shutdown_timeout"
 
 # picows reads at most this much of a response head before it parses it.
 PICOWS_MAX_HEAD = 16 * 1024
-
-# picows writes the request in UTF-8, where websockets writes ISO-8859-1.
-NON_ASCII_ALTERNATIVE = (
-    "send ASCII header names and values, e.g. percent-encode text with urllib.parse.quote()"
-)
 
 
 class ClientConnection(Connection):
@@ -353,7 +342,8 @@ class connect:
         for name, value in headers.raw_items():
             if not (name.isascii() and value.isascii()):
                 raise UnsupportedFeature(
-                    f"non-ASCII text in the {name} request header", NON_ASCII_ALTERNATIVE
+                    "non-ascii-request-headers",
+                    detail=f"non-ASCII text in the {name} request header",
                 )
         return list(headers.raw_items())
 
@@ -500,8 +490,11 @@ class connect:
         if not isinstance(listener, ClientConnection):
             if handshake_log is not None:
                 handshake_log.failed(eof_received=True)
-            invalid = InvalidMessage("did not receive a valid HTTP response")
-            raise invalid from EOFError("connection closed while reading HTTP status line")
+            # The connection ended before the first byte of a response, as websockets' parser
+            # reports it: the status line's error, caused by the stream's.
+            eof = EOFError("connection closed while reading HTTP status line")
+            eof.__cause__ = EOFError("stream ends after 0 bytes, before end of line")
+            raise InvalidMessage("did not receive a valid HTTP response") from eof
         return listener
 
     def _redirect(self, exc: Exception) -> Exception | str:

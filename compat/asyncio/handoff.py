@@ -52,7 +52,7 @@ from picows import (
 )
 from picows.picows import WSProtocol  # type: ignore[attr-defined]
 
-from .connection import CoreLogger, core_logger
+from .core import CoreLogger, core_logger
 
 __all__ = ["SYNTHETIC_REQUEST", "CoalescingTransport", "UnixTransport", "hand_off", "open_client"]
 

@@ -25,6 +25,8 @@ __all__ = ["TLS_DISABLED", "open_socket", "select_proxy"]
 
 # asyncio's error for ``server_hostname`` without TLS, which websockets passes for wss:// URIs.
 TLS_DISABLED = "server_hostname is only meaningful with ssl"
+# asyncio's error for a socket given with a host or a port.
+SOCK_AND_ADDRESS = "host/port and sock can not be specified at the same time"
 
 
 def select_proxy(
@@ -55,54 +57,76 @@ async def open_socket(
     """
     loop = asyncio.get_running_loop()
     if proxy is not None:
-        sock = await connect_socks_proxy(proxy, wsuri, kwargs.get("local_addr"))
+        tunnel = await connect_socks_proxy(proxy, wsuri, kwargs.get("local_addr"))
         try:
             # websockets then wraps the socket with loop.create_connection(sock=...).
-            _refuse_proxy_kwargs(kwargs, loop.create_connection)
+            _refuse_unknown_kwargs(kwargs, loop.create_connection)
             if tls_disabled:
                 raise ValueError(TLS_DISABLED)
             if kwargs.get("host") is not None or kwargs.get("port") is not None:
-                raise ValueError("host/port and sock can not be specified at the same time")
+                raise ValueError(SOCK_AND_ADDRESS)
         except BaseException:
-            sock.close()
+            tunnel.close()
             raise
-        return sock
-    unix = kwargs.get("unix", False)
-    _refuse_proxy_kwargs(kwargs, loop.create_unix_connection if unix else loop.create_connection)
-    if kwargs.get("sock") is not None:
-        sock = kwargs["sock"]
-    elif unix:
-        sock = await _connect_unix(kwargs.get("path"))
+        return tunnel
+    sock = _given_socket(kwargs)
+    if kwargs.get("unix", False):
+        _refuse_unknown_kwargs(kwargs, loop.create_unix_connection)
+        path = kwargs.get("path")
+        if path is not None:
+            if sock is not None:
+                raise ValueError("path and sock can not be specified at the same time")
+            return await _connect_unix(path)
+        if sock is None:
+            raise ValueError("no path and sock were specified")
+        if sock.family != socket.AF_UNIX or sock.type != socket.SOCK_STREAM:
+            raise ValueError(f"A UNIX Domain Stream Socket was expected, got {sock!r}")
     else:
-        options: dict[str, Any] = {
-            name: kwargs[name]
-            for name in ("family", "proto", "flags", "local_addr")
-            if name in kwargs
-        }
-        host = kwargs.get("host") or wsuri.host
-        port = kwargs.get("port") or wsuri.port
-        return await connect_tcp(host, port, **options)
+        _refuse_unknown_kwargs(kwargs, loop.create_connection)
+        # websockets defaults host and port to the URI's unless a socket is given; then asyncio
+        # takes an explicit None, 0 or both with a socket as they are.
+        host = kwargs.get("host", wsuri.host if sock is None else None)
+        port = kwargs.get("port", wsuri.port if sock is None else None)
+        if host is not None or port is not None:
+            if sock is not None:
+                raise ValueError(SOCK_AND_ADDRESS)
+            options: dict[str, Any] = {
+                name: kwargs[name]
+                for name in ("family", "proto", "flags", "local_addr")
+                if name in kwargs
+            }
+            return await connect_tcp(host, port, **options)
+        if sock is None:
+            raise ValueError("host and port was not specified and no sock specified")
+        if sock.type != socket.SOCK_STREAM:
+            raise ValueError(f"A Stream Socket was expected, got {sock!r}")
     sock.setblocking(False)
     return sock
 
 
-def _refuse_proxy_kwargs(kwargs: dict[str, Any], method: Callable[..., Any]) -> None:
+def _given_socket(kwargs: dict[str, Any]) -> socket.socket | None:
+    """The socket the application passed as ``sock``, if any."""
+    sock: socket.socket | None = kwargs.get("sock")
+    return sock
+
+
+def _refuse_unknown_kwargs(kwargs: dict[str, Any], method: Callable[..., Any]) -> None:
     """
     Raise the :exc:`TypeError` that the event loop's ``method`` raises in websockets for a
-    ``proxy_*`` keyword: only the connection to an HTTP proxy takes them.
+    keyword argument it doesn't take, such as the ``proxy_*`` ones that only the connection to
+    an HTTP proxy takes.
     """
+    accepted = inspect.signature(method).parameters
     for name in kwargs:
-        if name.startswith("proxy_"):
+        if name not in accepted and name != "unix":
             # Python names the method by its qualified name, Cython (uvloop) by its name.
             function = getattr(method, "__func__", method)
             label = function.__qualname__ if inspect.isfunction(function) else function.__name__
             raise TypeError(f"{label}() got an unexpected keyword argument {name!r}")
 
 
-async def _connect_unix(path: PathLike | None) -> socket.socket:
+async def _connect_unix(path: PathLike) -> socket.socket:
     """A socket connected to the Unix socket at ``path``."""
-    if path is None:
-        raise ValueError("no path and sock were specified")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)

@@ -43,6 +43,15 @@ def _require_werkzeug(function: str) -> None:
         raise ImportError(f"{function} requires werkzeug")
 
 
+def _answer(
+    connection: ServerConnection, status: http.HTTPStatus, text: str, **headers: str
+) -> Response:
+    """A plain-text response refusing the handshake, with ``headers`` added."""
+    response = connection.respond(status, text)
+    response.headers.update(headers)
+    return response
+
+
 class Router:
     """Matches each opening request against a URL map, as websockets' ``Router``.
 
@@ -53,33 +62,24 @@ class Router:
     """
 
     def __init__(
-        self,
-        url_map: Map,
-        server_name: str | None = None,
-        url_scheme: str = "ws",
+        self, url_map: Map, server_name: str | None = None, url_scheme: str = "ws"
     ) -> None:
-        self.url_map = url_map
-        self.server_name = server_name
-        self.url_scheme = url_scheme
+        self.url_map, self.server_name, self.url_scheme = url_map, server_name, url_scheme
         # werkzeug matches ws:// and wss:// URLs only against rules marked as WebSocket ones.
         for rule in url_map.iter_rules():
             rule.websocket = True
 
     def get_server_name(self, connection: ServerConnection, request: Request) -> str:
         """The host matched against host rules and put in redirects: ``server_name`` or Host."""
-        if self.server_name is not None:
-            return self.server_name
-        return request.headers["Host"]
+        return request.headers["Host"] if self.server_name is None else self.server_name
 
     def redirect(self, connection: ServerConnection, url: str) -> Response:
         """302 Found to ``url``."""
-        response = connection.respond(http.HTTPStatus.FOUND, f"Found at {url}")
-        response.headers["Location"] = url
-        return response
+        return _answer(connection, http.HTTPStatus.FOUND, f"Found at {url}", Location=url)
 
     def not_found(self, connection: ServerConnection) -> Response:
         """404 Not Found."""
-        return connection.respond(http.HTTPStatus.NOT_FOUND, "Not Found")
+        return _answer(connection, http.HTTPStatus.NOT_FOUND, "Not Found")
 
     def route_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Match ``request``: a response refusing it, or None to go on with the handshake."""
@@ -133,9 +133,7 @@ def _routing(
             response = given(connection, request)
             if isinstance(response, Awaitable):
                 response = await response
-            if response is not None:
-                return response
-            return router.route_request(connection, request)
+            return router.route_request(connection, request) if response is None else response
 
         kwargs["process_request"] = process_request
     return router.handler, kwargs

@@ -45,14 +45,8 @@ from ..headers import build_www_authenticate_basic, parse_authorization_basic, v
 from ..http11 import SERVER, Request, RequestReader, Response
 from ..protocol import State
 from ..typing import LoggerLike, Origin, PathLike, StatusLike, Subprotocol
-from .connection import (
-    READ_BUFFER_SIZE,
-    Connection,
-    broadcast,
-    core_logger,
-    limits,
-    queue_bounds,
-)
+from .connection import Connection, broadcast
+from .core import READ_BUFFER_SIZE, core_logger, limits, queue_bounds
 from .handoff import hand_off
 
 __all__ = [

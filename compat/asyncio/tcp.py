@@ -13,12 +13,14 @@ __all__ = ["connect_tcp"]
 AddressInfo = tuple[int, int, int, str, tuple[Any, ...]]
 
 
-def numeric_address(host: str, port: int, family: int, proto: int) -> list[AddressInfo] | None:
+def numeric_address(
+    host: str | None, port: int | None, family: int, proto: int
+) -> list[AddressInfo] | None:
     """
     The address of a numeric IPv4 or IPv6 host, without a resolver thread, as asyncio does:
     unless ``proto`` is another protocol than TCP or UDP, which only the resolver knows.
     """
-    if proto not in (0, socket.IPPROTO_TCP, socket.IPPROTO_UDP):
+    if host is None or proto not in (0, socket.IPPROTO_TCP, socket.IPPROTO_UDP):
         return None
     try:
         address = ipaddress.ip_address(host)
@@ -31,7 +33,9 @@ def numeric_address(host: str, port: int, family: int, proto: int) -> list[Addre
     return [(af, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr)]
 
 
-async def resolve(host: str, port: int, family: int, proto: int, flags: int) -> list[AddressInfo]:
+async def resolve(
+    host: str | None, port: int | None, family: int, proto: int, flags: int
+) -> list[AddressInfo]:
     """The addresses of ``host`` for a TCP connection, as asyncio resolves them."""
     infos = numeric_address(host, port, family, proto)
     if infos is None:
@@ -70,8 +74,8 @@ def bind(sock: socket.socket, family: int, local: list[AddressInfo], errors: lis
 
 
 async def connect_tcp(
-    host: str,
-    port: int,
+    host: str | None,
+    port: int | None,
     *,
     family: int = 0,
     proto: int = 0,

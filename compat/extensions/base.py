@@ -52,9 +52,7 @@ class ClientExtensionFactory:
         raise NotImplementedError
 
     def process_response_params(
-        self,
-        params: Sequence[ExtensionParameter],
-        accepted_extensions: Sequence[Extension],
+        self, params: Sequence[ExtensionParameter], accepted_extensions: Sequence[Extension]
     ) -> Extension:
         """
         Accept the server's parameters for this extension and return it, configured.
@@ -75,9 +73,7 @@ class ServerExtensionFactory:
     name: ExtensionName
 
     def process_request_params(
-        self,
-        params: Sequence[ExtensionParameter],
-        accepted_extensions: Sequence[Extension],
+        self, params: Sequence[ExtensionParameter], accepted_extensions: Sequence[Extension]
     ) -> tuple[list[ExtensionParameter], Extension]:
         """
         Answer an offer: the parameters to send back and the extension, configured.

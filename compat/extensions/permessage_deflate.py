@@ -27,14 +27,8 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
-from ..exceptions import (
-    DuplicateParameter,
-    InvalidParameterName,
-    InvalidParameterValue,
-    NegotiationError,
-    PayloadTooBig,
-    ProtocolError,
-)
+from .. import exceptions
+from ..exceptions import NegotiationError, PayloadTooBig, ProtocolError
 from ..frames import CONT, CTRL_OPCODES, Frame
 from ..typing import BytesLike, ExtensionName, ExtensionParameter
 from .base import ClientExtensionFactory, Extension, ServerExtensionFactory
@@ -65,6 +59,25 @@ _DEFAULT_MAX_WINDOW_BITS = 12
 _DEFAULT_COMPRESS_SETTINGS = {"memLevel": 5}
 
 
+def _keep_arguments(obj: object, arguments: dict[str, Any]) -> None:
+    """Keep a constructor's arguments (its ``locals()``) as attributes of the same names."""
+    vars(obj).update((name, value) for name, value in arguments.items() if name != "self")
+
+
+def _flags(obj: object) -> list[Any]:
+    """The ``*_no_context_takeover`` attributes of ``obj``."""
+    return [value for name, value in vars(obj).items() if name.endswith("_no_context_takeover")]
+
+
+# What repr() shows of an extension.
+_REPR_ATTRIBUTES = (
+    "remote_no_context_takeover",
+    "local_no_context_takeover",
+    "remote_max_window_bits",
+    "local_max_window_bits",
+)
+
+
 class PerMessageDeflate(Extension):
     """
     Compress and decompress the data frames of one connection with negotiated parameters.
@@ -76,6 +89,13 @@ class PerMessageDeflate(Extension):
 
     name = NAME
 
+    # The constructor's arguments, kept as they are given (compress_settings: {} for None).
+    remote_no_context_takeover: bool
+    local_no_context_takeover: bool
+    remote_max_window_bits: int
+    local_max_window_bits: int
+    compress_settings: dict[Any, Any]
+
     def __init__(
         self,
         remote_no_context_takeover: bool,
@@ -84,19 +104,12 @@ class PerMessageDeflate(Extension):
         local_max_window_bits: int,
         compress_settings: dict[Any, Any] | None = None,
     ) -> None:
-        if compress_settings is None:
-            compress_settings = {}
-        assert remote_no_context_takeover in (False, True)
-        assert local_no_context_takeover in (False, True)
-        assert 8 <= remote_max_window_bits <= 15
+        compress_settings = {} if compress_settings is None else compress_settings
+        _keep_arguments(self, locals())
+        assert all(flag in (False, True) for flag in _flags(self))
         # zlib can't compress with a window of 8 bits.
-        assert 9 <= local_max_window_bits <= 15
+        assert 8 <= remote_max_window_bits <= 15 and 9 <= local_max_window_bits <= 15
         assert "wbits" not in compress_settings
-        self.remote_no_context_takeover = remote_no_context_takeover
-        self.local_no_context_takeover = local_no_context_takeover
-        self.remote_max_window_bits = remote_max_window_bits
-        self.local_max_window_bits = local_max_window_bits
-        self.compress_settings = compress_settings
         # Created when a message starts; dropped when it ends without context takeover.
         self._decoder: zlib._Decompress | None = None
         self._encoder: zlib._Compress | None = None
@@ -104,13 +117,8 @@ class PerMessageDeflate(Extension):
         self._inflating = False
 
     def __repr__(self) -> str:
-        return (
-            f"PerMessageDeflate("
-            f"remote_no_context_takeover={self.remote_no_context_takeover}, "
-            f"local_no_context_takeover={self.local_no_context_takeover}, "
-            f"remote_max_window_bits={self.remote_max_window_bits}, "
-            f"local_max_window_bits={self.local_max_window_bits})"
-        )
+        shown = ", ".join(f"{name}={getattr(self, name)}" for name in _REPR_ATTRIBUTES)
+        return f"PerMessageDeflate({shown})"
 
     def decode_frame(self, data: BytesLike, *, fin: bool, max_size: int | None) -> bytes:
         """
@@ -253,19 +261,19 @@ class _Parameters:
         window_bits: dict[str, int | Literal[True]] = {}
         for name, value in params:
             if name not in _PARAMETER_NAMES:
-                raise InvalidParameterName(name)
+                raise exceptions.InvalidParameterName(name)
             if name in flags or name in window_bits:
-                raise DuplicateParameter(name)
+                raise exceptions.DuplicateParameter(name)
             if name.endswith("_no_context_takeover"):
                 if value is not None:
-                    raise InvalidParameterValue(name, value)
+                    raise exceptions.InvalidParameterValue(name, value)
                 flags.add(name)
             elif value is None and offer and name == "client_max_window_bits":
                 window_bits[name] = True
             elif value is not None and value in _MAX_WINDOW_BITS_VALUES:
                 window_bits[name] = int(value)
             else:
-                raise InvalidParameterValue(name, value)
+                raise exceptions.InvalidParameterValue(name, value)
         server_bits = window_bits.get("server_max_window_bits")
         assert server_bits is not True
         return cls(
@@ -321,6 +329,13 @@ class ClientPerMessageDeflateFactory(ClientExtensionFactory):
 
     name = NAME
 
+    # The constructor's arguments, kept as they are given.
+    server_no_context_takeover: bool
+    client_no_context_takeover: bool
+    server_max_window_bits: int | None
+    client_max_window_bits: int | Literal[True] | None
+    compress_settings: dict[str, Any] | None
+
     def __init__(
         self,
         server_no_context_takeover: bool = False,
@@ -333,11 +348,7 @@ class ClientPerMessageDeflateFactory(ClientExtensionFactory):
         if client_max_window_bits is not True:
             _check_bits("client_max_window_bits", client_max_window_bits, lowest=9)
         _check_compress_settings(compress_settings, "client_max_window_bits")
-        self.server_no_context_takeover = server_no_context_takeover
-        self.client_no_context_takeover = client_no_context_takeover
-        self.server_max_window_bits = server_max_window_bits
-        self.client_max_window_bits = client_max_window_bits
-        self.compress_settings = compress_settings
+        _keep_arguments(self, locals())
 
     def get_request_params(self) -> Sequence[ExtensionParameter]:
         """The offer: the configured parameters."""
@@ -349,9 +360,7 @@ class ClientPerMessageDeflateFactory(ClientExtensionFactory):
         ).build()
 
     def process_response_params(
-        self,
-        params: Sequence[ExtensionParameter],
-        accepted_extensions: Sequence[Extension],
+        self, params: Sequence[ExtensionParameter], accepted_extensions: Sequence[Extension]
     ) -> PerMessageDeflate:
         """
         Check that the server's answer honours the offer; configure the extension with it.
@@ -370,19 +379,9 @@ class ClientPerMessageDeflateFactory(ClientExtensionFactory):
                 raise NegotiationError("expected server_max_window_bits")
             if server_bits > self.server_max_window_bits:
                 raise NegotiationError("unsupported server_max_window_bits")
-        client_bits = answer.client_max_window_bits
-        assert client_bits is not True
-        if self.client_max_window_bits is None:
-            if client_bits is not None:
-                raise NegotiationError("unexpected client_max_window_bits")
-        elif self.client_max_window_bits is not True:
-            # The server may leave out the client's window, which the offer capped.
-            if client_bits is None:
-                client_bits = self.client_max_window_bits
-            elif client_bits > self.client_max_window_bits:
-                raise NegotiationError("unsupported client_max_window_bits")
-        if client_bits == 8:
-            raise NegotiationError("unsupported client_max_window_bits = 8, use 9")
+        client_bits = _answered_client_bits(
+            self.client_max_window_bits, answer.client_max_window_bits
+        )
         return PerMessageDeflate(
             remote_no_context_takeover=answer.server_no_context_takeover,
             local_no_context_takeover=(
@@ -392,6 +391,27 @@ class ClientPerMessageDeflateFactory(ClientExtensionFactory):
             local_max_window_bits=client_bits or _ZLIB_WINDOW_BITS,
             compress_settings=self.compress_settings,
         )
+
+
+def _answered_client_bits(
+    offered: int | Literal[True] | None, answered: int | Literal[True] | None
+) -> int | None:
+    """
+    The client's window once the server answered an offer of ``client_max_window_bits``.
+
+    Offered without a value (True), the server picks any window or none; with a cap, the server
+    may lower it or leave it out, keeping the cap; not offered, the server can't set it.
+    """
+    assert answered is not True
+    cap = None if offered is True else offered
+    if offered is None and answered is not None:
+        raise NegotiationError("unexpected client_max_window_bits")
+    if cap is not None and answered is not None and answered > cap:
+        raise NegotiationError("unsupported client_max_window_bits")
+    bits = cap if answered is None else answered
+    if bits == 8:
+        raise NegotiationError("unsupported client_max_window_bits = 8, use 9")
+    return bits
 
 
 def enable_client_permessage_deflate(
@@ -421,6 +441,14 @@ class ServerPerMessageDeflateFactory(ServerExtensionFactory):
 
     name = NAME
 
+    # The constructor's arguments, kept as they are given.
+    server_no_context_takeover: bool
+    client_no_context_takeover: bool
+    server_max_window_bits: int | None
+    client_max_window_bits: int | None
+    compress_settings: dict[str, Any] | None
+    require_client_max_window_bits: bool
+
     def __init__(
         self,
         server_no_context_takeover: bool = False,
@@ -438,17 +466,10 @@ class ServerPerMessageDeflateFactory(ServerExtensionFactory):
                 "require_client_max_window_bits is enabled, "
                 "but client_max_window_bits isn't configured"
             )
-        self.server_no_context_takeover = server_no_context_takeover
-        self.client_no_context_takeover = client_no_context_takeover
-        self.server_max_window_bits = server_max_window_bits
-        self.client_max_window_bits = client_max_window_bits
-        self.compress_settings = compress_settings
-        self.require_client_max_window_bits = require_client_max_window_bits
+        _keep_arguments(self, locals())
 
     def process_request_params(
-        self,
-        params: Sequence[ExtensionParameter],
-        accepted_extensions: Sequence[Extension],
+        self, params: Sequence[ExtensionParameter], accepted_extensions: Sequence[Extension]
     ) -> tuple[list[ExtensionParameter], PerMessageDeflate]:
         """
         Answer the client's offer within the configured limits; configure the extension.
