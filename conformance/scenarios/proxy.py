@@ -4,6 +4,9 @@ The raw proxy reads the ``CONNECT`` request and answers it as scripted; once it 
 tunnel, it plays the WebSocket server inside it: it accepts the upgrade and sends a message, or
 refuses it with a long body. The trace holds the client's outcome and the ``CONNECT`` request
 as the proxy read it (the User-Agent value depends on the library and is left out).
+
+Scripted proxies of :mod:`._proxies` also stay silent, to check that ``open_timeout`` bounds the
+proxy handshake, or record the address the client connects from, for ``local_addr``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from ..raw import OP_TEXT, RawConnection, RawServer, Request, default_response
 from ..scenario import Pair, family, scenario
+from ._proxies import free_port, peer_recorder, silent, tcp_server
 from .handshake_bytes_client import body_of, failure
 from .tls import server_context, trusting_context
 
@@ -24,6 +28,16 @@ CREDENTIALS = "user:pass@"
 BODY_SIZE = 100_000
 
 Tunnel = Callable[[RawConnection], Any]
+
+
+def causes(exc: BaseException) -> list[Any]:
+    """The exception and each of its causes in turn: class names and messages."""
+    chain: list[Any] = []
+    error: BaseException | None = exc
+    while error is not None:
+        chain.append([type(error).__name__, str(error)])
+        error = error.__cause__
+    return chain
 
 
 async def _read_request(conn: RawConnection) -> Request:
@@ -56,7 +70,12 @@ def _request(request: Request, default_user_agent: bool) -> dict[str, Any]:
     headers = dict(request.headers)
     if default_user_agent and "User-Agent" in headers:
         headers["User-Agent"] = "(default)"
-    return {"method": request.method, "target": request.path, "headers": headers}
+    return {
+        "method": request.method,
+        "target": request.path,
+        "headers": headers,
+        "order": list(headers),
+    }
 
 
 async def through_proxy(
@@ -65,16 +84,19 @@ async def through_proxy(
     answer: bytes = GRANTED,
     tunnel: Tunnel | None = accept_and_greet,
     credentials: str = "",
+    uri: str = SERVER,
+    chain: bool = False,
     **kwargs: Any,
 ) -> Any:
-    """Connect to :data:`SERVER` through a raw ``scheme`` proxy answering ``answer``."""
+    """Connect to ``uri`` through a raw ``scheme`` proxy answering ``answer``; with ``chain``,
+    the outcome of a failure holds the whole chain of its causes."""
     secure = scheme == "https"
     if secure:
         kwargs["proxy_ssl"] = trusting_context()
     expected = body_of(BODY_SIZE) if tunnel is refuse_with_body else None
 
     async def opening(url: str) -> Any:
-        async with pair.connect(SERVER, proxy=url, **kwargs) as ws:
+        async with pair.connect(uri, proxy=url, **kwargs) as ws:
             return {"recv": await ws.recv(), "address": ws.remote_address is not None}
 
     async with RawServer(
@@ -87,6 +109,8 @@ async def through_proxy(
                 outcome = {"result": await opening(url)}
         except Exception as exc:
             outcome = failure(exc, expected)
+            if chain:
+                outcome["chain"] = causes(exc)
     default_user_agent = "user_agent_header" not in kwargs
     requests = [_request(request, default_user_agent) for request in proxy.requests]
     return {"outcome": outcome, "requests": requests, "proxy_errors": proxy.errors}
@@ -127,6 +151,45 @@ CASES += [
     ("proxy.http-502", "the proxy refuses CONNECT with 502 and a body",
      {"scheme": "http", "tunnel": None,
       "answer": b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 4\r\n\r\ngone"}),
+]
+
+CASES += [
+    ("proxy.http-connect-port", "CONNECT names the server's port and Host carries it",
+     {"scheme": "http", "uri": "ws://example.com:8080/"}),
+    ("proxy.https-connect-port", "CONNECT through an https:// proxy to a server's port",
+     {"scheme": "https", "uri": "ws://example.com:8080/"}),
+    ("proxy.http-connect-ipv6", "CONNECT to a server given by its IPv6 address",
+     {"scheme": "http", "uri": "ws://[::1]:8080/"}),
+]
+
+# Rejections and malformed answers of the proxy, a proxy closing the connection in the middle of
+# its answer, and a 200 that relays nothing: the proxy closes once it answered.
+REPLIES = [
+    ("407-bare", b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n"),
+    ("403-http-1.0", b"HTTP/1.0 403 Forbidden\r\nContent-Length: 0\r\n\r\n"),
+    ("502-latin-1-header", b"HTTP/1.1 502 Bad Gateway\r\nX: \xe9\r\n\r\n"),
+    ("200-then-nothing", b"HTTP/1.1 200 OK\r\n\r\n"),
+    ("200-http-1.0-then-nothing", b"HTTP/1.0 200 Connection established\r\n\r\n"),
+    ("empty", b""),
+    ("status-line-only", b"HTTP/1.1 200 OK\r\n"),
+    ("lf-only", b"HTTP/1.1 200 OK\n\n"),
+    ("http-2", b"HTTP/2 200 OK\r\n\r\n"),
+    ("status-2000", b"HTTP/1.1 2000 OK\r\n\r\n"),
+    ("no-status-code", b"HTTP/1.1 OK\r\n\r\n"),
+    ("header-no-colon", b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n"),
+    ("header-name-space", b"HTTP/1.1 200 OK\r\nbad name: x\r\n\r\n"),
+    ("long-reason", b"HTTP/1.1 200 " + b"x" * 9000 + b"\r\n\r\n"),
+    ("many-headers", b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 200 + b"\r\n"),
+]
+# Answers an http:// case above already scripts.
+SCRIPTED = {b"", b"HTTP/1.1 OK\r\n\r\n"}
+# The whole chain of causes of each failure.
+CASES += [
+    (f"proxy.{scheme}-reply-{name}", f"the {scheme}:// proxy answers {reply[:40]!r}",
+     {"scheme": scheme, "tunnel": None, "answer": reply, "chain": True})
+    for scheme in ("http", "https")
+    for name, reply in REPLIES
+    if scheme == "https" or reply not in SCRIPTED
 ]
 
 
@@ -198,3 +261,73 @@ async def parse_proxy(pair: Pair) -> Any:
         else:
             outcomes[url] = {"repr": repr(proxy), "user_info": proxy.user_info}
     return outcomes
+
+
+def scripted(scheme: str) -> tuple[Any, dict[str, Any]]:
+    """The TLS settings of a scripted ``scheme`` proxy, and connect()'s keywords for it."""
+    if scheme == "https":
+        return server_context(), {"proxy_ssl": trusting_context()}
+    return None, {}
+
+
+SILENT_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    (f"proxy.silent-{scheme}",
+     f"open_timeout bounds the handshake with a silent {scheme}:// proxy, then closes it",
+     {"scheme": scheme})
+    for scheme in ("http", "https", "socks4a", "socks5h")
+]
+
+
+@family("proxy-tls", SILENT_CASES, seed="proxy-tls", sides="client")
+async def silent_proxy(pair: Pair, scheme: str) -> Any:
+    """A proxy that never answers: the timeout, and whether the client closed the connection."""
+    events: list[str] = []
+    tls, kwargs = scripted(scheme)
+    async with tcp_server(silent(events), tls) as port:
+        try:
+            async with asyncio.timeout(pair.timeout):
+                async with pair.connect(
+                    SERVER, proxy=f"{scheme}://127.0.0.1:{port}", open_timeout=0.5, **kwargs
+                ):
+                    outcome: Any = {"result": "connected"}
+        except Exception as exc:
+            outcome = failure(exc)
+        try:
+            async with asyncio.timeout(pair.timeout):
+                while not events:
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            pass
+    return {"outcome": outcome, "closed": events}
+
+
+LOCAL_ADDR_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    (f"proxy.{keyword.replace('_', '-')}-{scheme}",
+     f"{keyword} binds the connection to the {scheme}:// proxy",
+     {"scheme": scheme, "keyword": keyword})
+    for scheme, keyword in [
+        ("http", "local_addr"),
+        ("http", "proxy_local_addr"),
+        ("https", "local_addr"),
+        ("https", "proxy_local_addr"),
+        ("socks4a", "local_addr"),
+        ("socks5h", "local_addr"),
+    ]
+]
+
+
+@family("proxy-tls", LOCAL_ADDR_CASES, seed="proxy-tls", sides="client")
+async def local_addr(pair: Pair, scheme: str, keyword: str) -> Any:
+    """The proxy records the address the client connects from, then closes."""
+    peers: list[tuple[str, int]] = []
+    address = ("127.0.0.1", free_port())
+    tls, kwargs = scripted(scheme)
+    kwargs[keyword] = address
+    async with tcp_server(peer_recorder(peers), tls) as port:
+        try:
+            async with asyncio.timeout(pair.timeout):
+                async with pair.connect(SERVER, proxy=f"{scheme}://127.0.0.1:{port}", **kwargs):
+                    outcome: Any = {"result": "connected"}
+        except Exception as exc:
+            outcome = failure(exc)
+    return {"outcome": outcome, "bound": [tuple(peer) == address for peer in peers]}

@@ -18,7 +18,7 @@ from typing import Any
 from ..raw import OP_TEXT, RawConnection, RawServer, default_response
 from ..scenario import Pair, family
 from .handshake_bytes_client import failure
-from .proxy import GRANTED, _request, accept_and_greet
+from .proxy import GRANTED, _request, accept_and_greet, causes
 from .tls import server_context, trusting_context
 
 # Never resolved: the raw proxy plays this server.
@@ -52,8 +52,9 @@ def verification(exc: BaseException) -> Any:
     return data
 
 
-async def opening(pair: Pair, uri: str, **kwargs: Any) -> Any:
-    """Connect to ``uri``, receive one message and close: the outcome."""
+async def opening(pair: Pair, uri: str, chain: bool = False, **kwargs: Any) -> Any:
+    """Connect to ``uri``, receive one message and close: the outcome, with the whole chain of
+    causes of a failure if ``chain``."""
 
     async def run() -> Any:
         async with pair.connect(uri, **kwargs) as ws:
@@ -63,7 +64,10 @@ async def opening(pair: Pair, uri: str, **kwargs: Any) -> Any:
         async with asyncio.timeout(pair.timeout):
             return {"result": await run()}
     except Exception as exc:
-        return verification(exc)
+        data = verification(exc)
+        if chain:
+            data["chain"] = causes(exc)
+        return data
 
 
 def proxy_port(proxy: RawServer) -> int:
@@ -139,6 +143,8 @@ SECURE_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("proxy-options.wss-https-proxy", "wss:// through an https:// proxy: TLS in TLS",
      {"scheme": "https", "kwargs": {"ssl": "trusting", "server_hostname": "localhost",
                                     "proxy_ssl": "trusting"}}),
+    ("proxy-options.wss-https-proxy-ssl-false", "wss:// through an https:// proxy with ssl=False",
+     {"scheme": "https", "kwargs": {"ssl": False, "proxy_ssl": "trusting"}}),
 ]
 
 
@@ -291,8 +297,10 @@ async def proxy_from_environment(
             "{proxy}": proxy_url,
             "{proxy_with_credentials}": proxy_url.replace("//", "//user:pass@"),
         }
-        options = {key: values.get(value, value) if isinstance(value, str) else value
-                   for key, value in (kwargs or {}).items()}
+        options: dict[str, Any] = {
+            key: values.get(value, value) if isinstance(value, str) else value
+            for key, value in (kwargs or {}).items()
+        }
         if secure:
             options.update(ssl=trusting_context(), server_hostname="localhost")
         scheme = "wss" if secure else "ws"
@@ -426,6 +434,37 @@ SOCKS_CASES: list[tuple[str, str, dict[str, Any]]] = [
       "kwargs": {"ssl": "trusting", "server_hostname": "localhost"}}),
     ("proxy-options.socks5h-wss-mismatch", "wss:// through a SOCKS proxy checks the host name",
      {"proxy": "socks5h://127.0.0.1:{port}", "uri": SECURE_SERVER, "kwargs": {"ssl": "trusting"}}),
+    # Which of the client and the proxy resolves the server's name.
+    ("proxy-options.socks4-name", "a socks4:// proxy: the client resolves the server's name",
+     {"proxy": "socks4://127.0.0.1:{port}", "uri": "ws://localhost:8765/"}),
+    ("proxy-options.socks4-user-id-name", "a socks4:// proxy with a user id, to a server name",
+     {"proxy": "socks4://alice:x@127.0.0.1:{port}", "uri": "ws://localhost:8765/"}),
+    ("proxy-options.socks4a-ip", "a socks4a:// proxy to a server given by its address",
+     {"proxy": "socks4a://127.0.0.1:{port}", "uri": "ws://127.0.0.1:8765/"}),
+    ("proxy-options.socks5-name", "a socks5:// proxy: the client resolves the server's name",
+     {"proxy": "socks5://127.0.0.1:{port}", "uri": "ws://localhost:8765/"}),
+    ("proxy-options.socks5h-ip", "a socks5h:// proxy to a server given by its IPv4 address",
+     {"proxy": "socks5h://127.0.0.1:{port}", "uri": "ws://127.0.0.1:8765/"}),
+    ("proxy-options.socks5h-ipv6", "a socks5h:// proxy to a server given by its IPv6 address",
+     {"proxy": "socks5h://127.0.0.1:{port}", "uri": "ws://[::1]:8765/"}),
+    # The whole chain of causes of a refusal: ProxyError, ProxyError, python-socks' error.
+    ("proxy-options.socks4-refused-chain", "a socks4:// proxy refuses: the causes",
+     {"proxy": "socks4://127.0.0.1:{port}", "uri": "ws://127.0.0.1:8765/", "reply": 1,
+      "chain": True}),
+    ("proxy-options.socks5-refused-chain", "a socks5:// proxy refuses: the causes",
+     {"proxy": "socks5://127.0.0.1:{port}", "uri": "ws://127.0.0.1:8765/", "reply": 1,
+      "chain": True}),
+    # Keywords for the connection that the event loop refuses once the tunnel is open.
+    ("proxy-options.socks5h-host-kwarg", "host= with a SOCKS proxy",
+     {"proxy": "socks5h://127.0.0.1:{port}", "kwargs": {"host": "127.0.0.1"}}),
+    ("proxy-options.socks5h-family-kwarg", "family=AF_INET6 with a SOCKS proxy at 127.0.0.1",
+     {"proxy": "socks5h://127.0.0.1:{port}", "kwargs": {"family": socket.AF_INET6}}),
+    ("proxy-options.socks5h-wss-ssl-false", "wss:// with ssl=False through a SOCKS tunnel",
+     {"proxy": "socks5h://127.0.0.1:{port}", "uri": SECURE_SERVER, "kwargs": {"ssl": False}}),
+    ("proxy-options.socks5h-wss-ssl-false-refused",
+     "wss:// with ssl=False through a SOCKS proxy that refuses the server",
+     {"proxy": "socks5h://127.0.0.1:{port}", "uri": SECURE_SERVER, "kwargs": {"ssl": False},
+      "reply": 5}),
     ("proxy-options.env-socks-http", "socks_proxy=http://... is used as socks5h://",
      {"proxy": None, "env": {"socks_proxy": "http://127.0.0.1:{port}",
                              "http_proxy": f"http://{CLOSED}"}}),
@@ -443,6 +482,7 @@ async def socks(
     reply: int = 0,
     kwargs: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
+    chain: bool = False,
 ) -> Any:
     """connect() through a raw SOCKS proxy: the outcome and what the proxy was asked."""
     tunnel = tls_accept_and_greet if uri.startswith("wss:") else accept_and_greet
@@ -453,5 +493,5 @@ async def socks(
             options["proxy"] = proxy.replace("{port}", port)
         values = {name: value.replace("{port}", port) for name, value in (env or {}).items()}
         with proxy_environment(values):
-            outcome = await opening(pair, uri, **options)
+            outcome = await opening(pair, uri, chain=chain, **options)
     return {"outcome": outcome, "asked": server.asked, "proxy_errors": server.errors}
