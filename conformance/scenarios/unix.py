@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .. import trace
-from ..scenario import CONNECTION_DEFAULTS, Pair, scenario
+from ..scenario import CONNECTION_DEFAULTS, Pair, family, scenario
 from ._shapes import closed, echo, hold
 from .tls import server_context, trusting_context
 
@@ -152,3 +152,44 @@ async def unix_serve_with_sock(pair: Pair) -> Any:
             return await exchange(pair, path)
         finally:
             await pair.stop(server)
+
+
+UNIX_SOCK_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("unix.connect-sock", "unix_connect(sock=...) with a connected Unix socket",
+     {"kind": "unix", "with_path": False}),
+    ("unix.connect-sock-and-path", "unix_connect() with both a path and a socket",
+     {"kind": "unix", "with_path": True}),
+    ("unix.connect-tcp-sock", "unix_connect(sock=...) with a TCP socket",
+     {"kind": "tcp", "with_path": False}),
+]
+
+
+@family("connect", UNIX_SOCK_CASES)
+async def unix_connect_sock(pair: Pair, kind: str, with_path: bool) -> Any:
+    """unix_connect() with a socket the application made: used, or refused as asyncio does."""
+    async with unix_serving(pair, echo) as path:
+        if kind == "unix":
+            given = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            given.connect(path)
+        else:
+            given = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        given.setblocking(False)
+        try:
+            return await sock_outcome(pair, given, path if with_path else None)
+        finally:
+            given.close()
+
+
+async def sock_outcome(pair: Pair, given: socket.socket, path: str | None) -> Any:
+    """An echo over ``given``, or what connecting with it raises (the socket's repr, which
+    holds its descriptor, written ``SOCKET``)."""
+
+    async def attempt() -> Any:
+        async with unix_connect(pair, path, sock=given) as ws:
+            await ws.send("hello")
+            return await ws.recv()
+
+    outcome = await pair.catch(attempt())
+    if "str" in outcome:
+        outcome["str"] = outcome["str"].replace(repr(given), "SOCKET")
+    return outcome
