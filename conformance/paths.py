@@ -1,7 +1,9 @@
 """Where result files go: ``reports/out/results``, or the folder ``$CONFORMANCE_RESULTS`` names.
 
 ``python -m conformance`` sets the variable so that a run on another implementation fills its
-own folder, which its report then reads alone, and leaves the default folder as it was.
+own folder, which its report then reads alone, and leaves the default folder as it was. A pytest
+session sets it to a scratch folder unless its caller did (``conformance/scratch.py``): only the
+runs that produce the report's results, such as ``tox -e conformance``, name the default folder.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """The compat-conformance command: an editable install of ``harness/`` runs the real harness.
 
-The harness is installed editable into a fresh virtual environment, which sees this process's
-packages (pytest, websockets, ...) through a ``.pth`` file, as a checkout with ``pip install -e
-'.[test]' -e ./harness`` has them. The command then runs from an unrelated folder.
+The harness of a copy of this checkout (an editable build writes into the tree it builds, and
+tests leave the repository as it was) is installed editable into a fresh virtual environment,
+which sees this process's packages (pytest, websockets, ...) through a ``.pth`` file, as a
+checkout with ``pip install -e '.[test]' -e ./harness`` has them. The command then runs from an
+unrelated folder.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import pathlib
@@ -19,8 +20,8 @@ import venv
 import pytest
 
 from conformance import cli
+from tests import checkout
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 INSTALL_TIMEOUT = 600.0
 RUN_TIMEOUT = 120.0
 
@@ -44,15 +45,13 @@ def script(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     pathlib.Path(purelib, "parent-environment.pth").write_text(
         sysconfig.get_path("purelib") + "\n", encoding="utf-8"
     )
-    # The editable build writes an egg-info folder into the checkout: take turns with the
-    # packaging tests' build.
-    with (tmp_path_factory.getbasetemp().parent / "compat-build.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        installed = run(
-            [str(python), "-m", "pip", "install", "-q", "--no-deps", "-e", str(ROOT / "harness")],
-            ROOT,
-            INSTALL_TIMEOUT,
-        )
+    # The editable build writes an egg-info folder into the tree it builds: a copy's.
+    source = checkout.copy(tmp_path_factory.mktemp("checkout") / "compat")
+    installed = run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "-e", str(source / "harness")],
+        source,
+        INSTALL_TIMEOUT,
+    )
     assert installed.returncode == 0, installed.stdout + installed.stderr
     return home / "bin" / "compat-conformance"
 

@@ -1,10 +1,11 @@
 """The distributions: built with ``python -m build``, checked by twine, compat only, usable alone.
 
-The sdist and the wheel are built once per module (the wheel from the sdist, as ``build`` does by
-default), then checked with ``twine check --strict``. The wheel is installed without the ``test``
-extra into a fresh virtual environment, so websockets is absent there and picows comes from the
-package index, and an echo runs through ``compat.asyncio.server.serve`` and
-``compat.asyncio.client.connect`` on 127.0.0.1. Every subprocess has a time limit.
+The sdist and the wheel are built once per module, from a copy of the checkout (the wheel from
+the sdist, as ``build`` does by default), then checked with ``twine check --strict``. The wheel
+is installed without the ``test`` extra into a fresh virtual environment, so websockets is absent
+there and picows comes from the package index, and an echo runs through
+``compat.asyncio.server.serve`` and ``compat.asyncio.client.connect`` on 127.0.0.1. Every
+subprocess has a time limit.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.message
-import fcntl
 import json
 import os
 import pathlib
@@ -25,6 +25,7 @@ import zipfile
 import pytest
 
 from compat.version import version as VERSION
+from tests import checkout
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "compat"
@@ -119,17 +120,16 @@ def clean_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
     outdir = tmp_path_factory.mktemp("dist")
-    # The build writes compat.egg-info into the checkout; pytest-xdist workers running tests of
-    # this module at once take turns, locking a file in the folder their temporary folders share.
-    with (tmp_path_factory.getbasetemp().parent / "compat-build.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        succeeded(
-            run(
-                [sys.executable, "-m", "build", "--outdir", outdir, ROOT],
-                cwd=ROOT,
-                timeout=BUILD_TIMEOUT,
-            )
+    # The build writes compat.egg-info into the tree it builds: a copy of the checkout, so that
+    # tests leave the repository as it was.
+    source = checkout.copy(tmp_path_factory.mktemp("checkout") / "compat")
+    succeeded(
+        run(
+            [sys.executable, "-m", "build", "--outdir", outdir, source],
+            cwd=source,
+            timeout=BUILD_TIMEOUT,
         )
+    )
     sdists = sorted(outdir.glob("*.tar.gz"))
     wheels = sorted(outdir.glob("*.whl"))
     assert [path.name for path in sdists] == [f"compat-{VERSION}.tar.gz"]
