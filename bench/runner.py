@@ -16,6 +16,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+from reports import schema
 from reports.progress import Progress
 
 from . import loops, usage
@@ -25,7 +26,7 @@ from .targets import TARGETS, unavailable
 
 __all__ = ["SCHEMA", "Config", "rotate", "run", "select", "write"]
 
-SCHEMA = "compat-bench/1"
+SCHEMA = schema.BENCH
 
 #: Seconds one measurement may take on top of its nominal duration before it is abandoned.
 MEASUREMENT_TIMEOUT = 120.0

@@ -10,8 +10,12 @@ import pathlib
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
+
+from compat.exceptions import UNSUPPORTED_FEATURES, UnsupportedFeature
+
+from .trace import Change
 
 __all__ = ["Api", "Catalogue", "Difference", "Feature", "Uncompared", "load"]
 
@@ -46,7 +50,7 @@ class Feature:
 class Difference:
     """A declared behavioural difference of some targets on some scenarios.
 
-    With ``expect`` set, the difference only applies when the run's trace
+    With ``expect`` set, the difference only applies when one of the values that differ
     mentions that string (e.g. the exception class an unsupported feature raises).
     With ``paths`` set, it only applies when every differing trace path matches
     one of them (list indices are written ``[*]``).
@@ -59,11 +63,12 @@ class Difference:
     feature: str | None = None
     expect: str | None = None
     paths: tuple[str, ...] = ()
+    autobahn: tuple[str, ...] = ()  # Autobahn cases excluded for ``targets``
 
     def applies(
-        self, target: str, scenario: str, seed: str | None, actual: object, diff: list[str]
+        self, target: str, scenario: str, seed: str | None, changes: Sequence[Change]
     ) -> bool:
-        """Whether this difference covers ``target``'s trace on ``scenario``.
+        """Whether this difference covers ``changes``, ``target``'s differences on ``scenario``.
 
         Without scenario globs, it covers the scenarios tagged with its feature. It covers a
         scenario on every event loop its variants run on.
@@ -76,14 +81,13 @@ class Difference:
                 return False
         elif seed is None or seed != self.feature:
             return False
-        if self.paths:
-            differing = [INDEX.sub("[*]", line.partition(": ")[0]) for line in diff]
-            if not all(any(matches(p, path) for p in self.paths) for path in differing):
-                return False
-        return self.expect is None or self.expect in json.dumps(actual)
-
-
-INDEX = re.compile(r"\[\d+\]")
+        if self.paths and not all(
+            any(matches(path, change.pattern) for path in self.paths) for change in changes
+        ):
+            return False
+        return self.expect is None or any(
+            self.expect in json.dumps(change.actual) for change in changes
+        )
 
 
 def matches(pattern: str, text: str) -> bool:
@@ -151,7 +155,7 @@ class Catalogue:
                 id=f"unsupported.{feature.id}",
                 targets=feature.targets,
                 scenarios=(),
-                reason=f"unsupported: use {feature.alternative}",
+                reason=f"unsupported; instead, {feature.alternative}",
                 feature=feature.id,
                 expect=feature.error,
             )
@@ -161,28 +165,29 @@ class Catalogue:
         return self.differences + implied
 
     def declared(
-        self,
-        target: str,
-        scenario: str,
-        seed: str | None,
-        actual: object,
-        diff: list[str] | None = None,
+        self, target: str, scenario: str, seed: str | None, changes: Sequence[Change]
     ) -> str | None:
-        """Id of the difference declaring ``target``'s trace on ``scenario``, or None."""
+        """Id of the difference declaring ``changes``, ``target``'s on ``scenario``, or None."""
         for difference in self.all_differences():
-            if difference.applies(target, scenario, seed, actual, diff or []):
+            if difference.applies(target, scenario, seed, changes):
                 EXCUSED[difference.id] += 1
                 return difference.id
         return None
 
     def unused(self, targets: Iterable[str], excused: Mapping[str, int]) -> list[str]:
         """Ids of the differences declared for any of ``targets`` that excused nothing: a
-        declaration wider than any cause, or whose cause is gone."""
+        declaration wider than any cause, or whose cause is gone.
+
+        One that only excludes Autobahn cases (no scenario globs) can't excuse anything in a
+        session, and an exclusion is no use (the case never runs): it is left out, unchecked.
+        """
         names = set(targets)
         return [
             difference.id
             for difference in self.all_differences()
-            if names & set(difference.targets) and not excused.get(difference.id)
+            if names & set(difference.targets)
+            and not excused.get(difference.id)
+            and not (difference.autobahn and not difference.scenarios)
         ]
 
 
@@ -201,11 +206,24 @@ def load(path: pathlib.Path = PATH) -> Catalogue:
     with path.open("rb") as file:
         raw = tomllib.load(file)
     return Catalogue(
-        features=tuple(Feature(**_tuples(entry)) for entry in raw.get("feature", [])),
+        features=tuple(_feature(_tuples(entry)) for entry in raw.get("feature", [])),
         differences=tuple(Difference(**_tuples(entry)) for entry in raw.get("difference", [])),
         apis=tuple(Api(**entry) for entry in raw.get("api", [])),
         uncompared=tuple(Uncompared(**_tuples(entry)) for entry in raw.get("uncompared", [])),
     )
+
+
+def _feature(entry: dict[str, Any]) -> Feature:
+    """A feature; an unsupported one raises compat's UnsupportedFeature, and compat's table of
+    unsupported features (by feature id) says what to use instead."""
+    if entry.get("status") == "unsupported":
+        unsupported = UNSUPPORTED_FEATURES.get(entry["id"])
+        entry = {
+            **entry,
+            "error": UnsupportedFeature.__name__,
+            "alternative": None if unsupported is None else unsupported.alternative,
+        }
+    return Feature(**entry)
 
 
 def seed_bullets(text: str) -> list[str]:

@@ -24,11 +24,13 @@ from typing import Any
 
 import coverage
 
+from reports import schema
+
 from .paths import ROOT, result
 
 __all__ = ["DIFFERENTIAL", "SCHEMA", "figures", "main"]
 
-SCHEMA = "compat-coverage/1"
+SCHEMA = schema.COMPAT_COVERAGE
 #: Contexts (test functions, as ``package.module.function``) of the differential suite.
 DIFFERENTIAL = ("conformance.", "fuzz.")
 

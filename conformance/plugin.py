@@ -17,13 +17,12 @@ from typing import Any
 
 import pytest
 
-from reports import merge
+from reports import merge, schema
 
-from . import catalogue, paths, refcoverage, scenarios, trace
+from . import catalogue, paths, refcoverage, runner, scenarios
 from .scenario import SCENARIOS, Scenario, run
-from .targets import REFERENCE, SUBJECT, Target, registry
+from .targets import SUBJECT, Target, registry
 
-SCHEMA = "compat-conformance/1"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = paths.result("conformance.json")
 STATUSES = ("identical", "declared", "different", "error")
@@ -80,6 +79,12 @@ class Run:
         return f"{self.scenario.id}|{client}->{server}"
 
     @property
+    def alone(self) -> bool:
+        """Whether the target is the only library of the pairing (the other side is itself or
+        a raw peer): a scenario's requirement holds the target to what it alone logs, say."""
+        return all(side is None or side is self.target for side in (self.client, self.server))
+
+    @property
     def baseline(self) -> bool:
         return self.target.role == "reference"
 
@@ -98,8 +103,7 @@ class Conformance:
             raise pytest.UsageError(str(exc)) from exc
         self.reference = next(target for target in self.targets if target.role == "reference")
         self.catalogue = catalogue.load()
-        self.references: dict[str, tuple[Any, str | None, float]] = {}
-        self.results: dict[str, list[dict[str, Any]]] = {}
+        self.results: dict[str, list[schema.ConformanceRun]] = {}
         self.started = datetime.datetime.now(datetime.UTC)
         self.measurement: refcoverage.Measurement | None = None
         if config.getoption("--reference-coverage"):
@@ -124,32 +128,42 @@ class Conformance:
             for client, server in pairings[case.sides]:
                 yield Run(case, client, server, target)
 
-    async def reference_trace(self, case: Scenario) -> tuple[Any, str | None, float]:
-        """The baseline trace of ``case`` (computed once) or its error, and its duration."""
-        if case.id not in self.references:
-            baseline = next(self.runs(case))
-            try:
-                result, seconds = await run(case, baseline.client, baseline.server)
-                self.references[case.id] = (result, None, seconds)
-            except Exception as exc:
-                self.references[case.id] = (None, f"{type(exc).__name__}: {exc}", 0.0)
-        return self.references[case.id]
+    async def baseline(self, case: Scenario) -> runner.Baseline:
+        """The reference's run of ``case``, computed once."""
+        baseline = next(self.runs(case))
 
-    def record(self, item: Run, **fields: Any) -> dict[str, Any]:
+        async def compute() -> object:
+            result, _ = await run(case, baseline.client, baseline.server)
+            return result
+
+        return await runner.reference(case.id, compute)
+
+    def record(
+        self,
+        item: Run,
+        status: schema.RunStatus,
+        *,
+        declared: str | None = None,
+        diff: list[str] | None = None,
+        changes: list[schema.Change] | None = None,
+        trace: object = None,
+        reference_trace: object = None,
+        seconds: float = 0.0,
+    ) -> None:
         client, server = item.names
-        entry = {
+        entry: schema.ConformanceRun = {
             "client": client,
             "server": server,
             "target": item.target.name,
-            "declared": None,
-            "diff": [],
-            "trace": None,
-            "reference_trace": None,
-            "seconds": 0.0,
-            **fields,
+            "status": status,
+            "declared": declared,
+            "diff": diff or [],
+            "changes": changes or [],
+            "trace": trace,
+            "reference_trace": reference_trace,
+            "seconds": seconds,
         }
         self.results.setdefault(item.scenario.id, []).append(entry)
-        return entry
 
     async def execute(self, item: Run) -> None:
         """Run one pairing, measuring the reference's coverage meanwhile if asked to."""
@@ -168,45 +182,39 @@ class Conformance:
             if item.target.role != "peer":
                 pytest.fail(message, pytrace=False)
             return
-        reference, reference_error, reference_seconds = await self.reference_trace(case)
+        baseline = await self.baseline(case)
         if item.baseline:
-            if reference_error is not None:
-                self.record(item, status="error", diff=[reference_error])
-                pytest.fail(f"reference run failed: {reference_error}", pytrace=False)
+            if baseline.error is not None:
+                self.record(item, status="error", diff=[baseline.error])
+                pytest.fail(f"reference run failed: {baseline.error}", pytrace=False)
             self.record(
-                item, status="baseline", trace=reference, seconds=round(reference_seconds, 4)
+                item, status="baseline", trace=baseline.trace, seconds=round(baseline.seconds, 4)
             )
             return
         try:
-            if reference_error is not None:
-                raise RuntimeError(f"reference run failed: {reference_error}")
+            expected = baseline.value()
             actual, seconds = await run(case, item.client, item.server)
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"
-            self.record(item, status="error", diff=[message], reference_trace=reference)
+            self.record(item, status="error", diff=[message], reference_trace=baseline.trace)
             if item.target.role == "subject":
                 pytest.fail(f"{item.id} crashed: {message}", pytrace=False)
             return
-        diff = trace.compare(reference, actual)
-        declared = None
-        if diff:
-            declared = self.catalogue.declared(item.target.name, case.id, case.seed, actual, diff)
-        status = "identical" if not diff else "declared" if declared else "different"
+        verdict = runner.judge(
+            case.id, item.target, expected, actual, case.seed, case.require if item.alone else None
+        )
         self.record(
             item,
-            status=status,
-            declared=declared,
-            diff=diff,
+            status=verdict.status,
+            declared=verdict.declared,
+            diff=verdict.diff(),
+            changes=[change.document() for change in verdict.changes],
             trace=actual,
-            reference_trace=reference,
+            reference_trace=expected,
             seconds=round(seconds, 4),
         )
-        if status == "different" and item.target.role == "subject":
-            names = (f"{REFERENCE} (reference)", item.id)
-            pytest.fail(
-                f"undeclared difference in {item.id}\n" + trace.render(reference, actual, names),
-                pytrace=False,
-            )
+        if verdict.fails:
+            pytest.fail(verdict.explain(f"undeclared difference in {item.id}"), pytrace=False)
 
     def summary(self) -> dict[str, dict[str, int]]:
         return merge.conformance_summary(
@@ -241,9 +249,9 @@ class Conformance:
             (case.id, *item.names) for case in scenarios.registered() for item in self.runs(case)
         ]
 
-    def document(self) -> dict[str, Any]:
+    def document(self) -> schema.ConformanceDocument:
         return {
-            "schema": SCHEMA,
+            "schema": schema.CONFORMANCE,
             "started": self.started.isoformat(),
             "finished": datetime.datetime.now(datetime.UTC).isoformat(),
             "environment": environment(self.targets),

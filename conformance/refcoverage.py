@@ -24,6 +24,8 @@ from typing import Any
 
 import coverage
 
+from reports import schema
+
 from . import catalogue
 from .catalogue import Uncompared
 from .paths import result
@@ -47,7 +49,7 @@ __all__ = [
     "reference_source",
 ]
 
-SCHEMA = "compat-reference-coverage/1"
+SCHEMA = schema.REFERENCE_COVERAGE
 RESULTS = result("reference-coverage.json")
 BUDGET = pathlib.Path(__file__).with_name("reference-coverage-budget.toml")
 PACKAGE = "websockets"

@@ -26,9 +26,18 @@ WAIT_TIMEOUT = 2.0
 CONNECTION_DEFAULTS = {"close_timeout": 0.5, "open_timeout": 2.0}
 
 
+# What a target's trace of a check must hold whatever the reference does: the problems found.
+Requirement = Callable[[Any], list[str]]
+
+
 @dataclasses.dataclass
 class Scenario:
-    """A registered scenario."""
+    """A registered scenario.
+
+    ``require`` holds every target but the reference to more than the reference's trace (no
+    secret in the logs, say), on the runs where it is the only library; ``debug`` runs it with
+    asyncio's debug mode on.
+    """
 
     id: str
     function: Callable[[Pair], Awaitable[object]]
@@ -36,6 +45,8 @@ class Scenario:
     seed: str | None
     sides: Sides
     title: str
+    require: Requirement | None = None
+    debug: bool = False
 
 
 SCENARIOS: dict[str, Scenario] = {}
@@ -47,21 +58,26 @@ def scenario(
     sides: Sides = "both",
     id: str | None = None,
     title: str | None = None,
+    prefix: str | None = None,
+    require: Requirement | None = None,
+    debug: bool = False,
 ) -> Callable[[Callable[..., Awaitable[object]]], Callable[..., Awaitable[object]]]:
     """Register ``async def fn(pair) -> trace``.
 
     ``sides`` says which side runs a target when the other is a raw peer. The id
-    defaults to ``<module>.<function-name>`` with dashes.
+    defaults to ``<prefix>.<function-name>`` with dashes, the prefix to the module's name.
     """
 
     def register(function: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
-        module = function.__module__.rpartition(".")[2].replace("_", "-")
+        module = prefix or function.__module__.rpartition(".")[2].replace("_", "-")
         name = getattr(function, "__name__", "scenario").replace("_", "-")
         scenario_id = id or f"{module}.{name}"
         if scenario_id in SCENARIOS:
             raise ValueError(f"duplicate scenario id: {scenario_id}")
         doc = title or (function.__doc__ or scenario_id).strip().splitlines()[0]
-        SCENARIOS[scenario_id] = Scenario(scenario_id, function, feature, seed, sides, doc)
+        SCENARIOS[scenario_id] = Scenario(
+            scenario_id, function, feature, seed, sides, doc, require, debug
+        )
         return function
 
     return register
@@ -72,6 +88,8 @@ def family(
     cases: Iterable[tuple[str, str, dict[str, Any]]],
     seed: str | None = None,
     sides: Sides = "both",
+    require: Requirement | None = None,
+    debug: bool = False,
 ) -> Callable[[Callable[..., Awaitable[object]]], Callable[..., Awaitable[object]]]:
     """Register one scenario per ``(id, title, kwargs)`` case of a shared shape."""
 
@@ -81,7 +99,9 @@ def family(
             async def bound(pair: Pair, kwargs: dict[str, Any] = kwargs) -> object:
                 return await function(pair, **kwargs)
 
-            scenario(feature, seed, sides, id=case_id, title=title)(bound)
+            scenario(
+                feature, seed, sides, id=case_id, title=title, require=require, debug=debug
+            )(bound)
         return function
 
     return register
@@ -380,10 +400,14 @@ async def run(
     pair = Pair(client, server)
     root = logging.getLogger()
     root.addHandler(pair.logs)
+    loop = asyncio.get_running_loop()
+    debugging = loop.get_debug()
+    loop.set_debug(debugging or case.debug)
     start = time.monotonic()
     try:
         async with asyncio.timeout(RUN_TIMEOUT):
             result = await case.function(pair)
     finally:
+        loop.set_debug(debugging)
         root.removeHandler(pair.logs)
     return trace.data(result), time.monotonic() - start

@@ -22,6 +22,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
+from reports import schema
+
 from .catalogue import Api, load
 from .paths import result
 from .targets import SUBJECT
@@ -42,7 +44,7 @@ __all__ = [
     "write",
 ]
 
-SCHEMA = "compat-surface/1"
+SCHEMA = schema.SURFACE
 RESULTS = result("surface.json")
 REFERENCE = "websockets"
 

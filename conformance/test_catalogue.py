@@ -8,10 +8,9 @@ import pytest
 
 from fuzz.hypothesis import handshakes, strategies
 
-from . import scenarios
+from . import scenarios, trace
 from .catalogue import EXCUSED, SEED, Catalogue, Difference, load, matches, seed_bullets
 from .plugin import state
-from .reliability import checks as reliability_checks
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHARED_SEED = ROOT.parent / "shared" / "seed" / "websockets-compatibility.txt"
@@ -61,7 +60,6 @@ def test_differences_reference_known_features_and_scenarios() -> None:
     known = {feature.id for feature in catalogue.features}
     ids = [
         *(case.id for case in scenarios.registered()),
-        *reliability_checks.ids(),
         *strategies.frame_scenario_ids(),
         *handshakes.handshake_scenario_ids(),
     ]
@@ -73,12 +71,23 @@ def test_differences_reference_known_features_and_scenarios() -> None:
 
 def test_unsupported_features_imply_differences_for_their_scenarios() -> None:
     catalogue = load()
-    actual = {"exception": "UnsupportedFeature"}
+    raised = trace.compare({"result": 1}, {"exception": "UnsupportedFeature"})
+    other = trace.compare({"result": 1}, {"exception": "ValueError"})
     seed = "distribution-surface"
-    assert catalogue.declared("compat", "any", seed, actual) == f"unsupported.{seed}"
-    assert catalogue.declared("compat", "any", seed, {"exception": "ValueError"}) is None
-    assert catalogue.declared("compat", "any", None, actual) is None
-    assert catalogue.declared("websockets", "any", seed, actual) is None
+    assert catalogue.declared("compat", "any", seed, raised) == f"unsupported.{seed}"
+    assert catalogue.declared("compat", "any", seed, other) is None
+    assert catalogue.declared("compat", "any", None, raised) is None
+    assert catalogue.declared("websockets", "any", seed, raised) is None
+
+
+def test_expect_looks_at_the_values_that_differ_only() -> None:
+    """A declaration's expected text must be in what differs, not anywhere in the trace."""
+    catalogue = load()
+    seed = "distribution-surface"
+    elsewhere = trace.compare(
+        {"note": "UnsupportedFeature", "result": 1}, {"note": "UnsupportedFeature", "result": 2}
+    )
+    assert catalogue.declared("compat", "any", seed, elsewhere) is None
 
 
 def test_api_entries_name_seed_features() -> None:
@@ -90,11 +99,14 @@ def test_api_entries_name_seed_features() -> None:
 
 def test_difference_paths_restrict_what_may_differ() -> None:
     catalogue = load()
-    reason_only = ["$.recv[0].sent.reason: 'a' != 'b'", "$.peer_read[3].reason: 'a' != 'b'"]
-    code_too = [*reason_only, "$.recv[0].sent.code: 1002 != 1011"]
+    reason_only = [
+        trace.Change(("recv", 0, "sent", "reason"), "value", "a", "b"),
+        trace.Change(("peer_read", 3, "reason"), "value", "a", "b"),
+    ]
+    code_too = [*reason_only, trace.Change(("recv", 0, "sent", "code"), "value", 1002, 1011)]
     scenario = "protocol.reserved-opcode.to-client"
-    assert catalogue.declared("compat", scenario, None, {}, reason_only) is not None
-    assert catalogue.declared("compat", scenario, None, {}, code_too) is None
+    assert catalogue.declared("compat", scenario, None, reason_only) is not None
+    assert catalogue.declared("compat", scenario, None, code_too) is None
 
 
 def test_a_declaration_that_excuses_nothing_is_reported() -> None:
@@ -102,7 +114,8 @@ def test_a_declaration_that_excuses_nothing_is_reported() -> None:
     idle = Difference(id="idle", targets=("compat",), scenarios=("close.*",), reason="r")
     peer = Difference(id="peer", targets=("picows.websockets",), scenarios=("x",), reason="r")
     catalogue = Catalogue(features=(), differences=(used, idle, peer), apis=())
-    assert catalogue.declared("compat", "close.normal", None, {}, ["$.a: 1 != 2"]) == "used"
+    changes = trace.compare({"a": 1}, {"a": 2})
+    assert catalogue.declared("compat", "close.normal", None, changes) == "used"
     assert catalogue.unused(["compat"], {"used": 1}) == ["idle"]
     assert catalogue.unused(["compat", "picows.websockets"], {"used": 1}) == ["idle", "peer"]
 

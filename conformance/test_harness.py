@@ -8,25 +8,52 @@ import struct
 
 import pytest
 
-from . import raw, trace
+from . import raw, runner, trace
 from .scenario import LogWatch, normalised
-from .targets import registry
+from .targets import Target, registry
 
 
 def test_compare_reports_paths() -> None:
     reference = {"outcome": {"exception": "ConnectionClosedOK"}, "messages": [1, 2]}
     actual = {"outcome": {"exception": "ConnectionClosedError"}, "messages": [1], "extra": True}
-    assert trace.compare(reference, actual) == [
+    changes = trace.compare(reference, actual)
+    assert changes == [
+        trace.Change(
+            ("outcome", "exception"), "value", "ConnectionClosedOK", "ConnectionClosedError"
+        ),
+        trace.Change(("messages",), "length", 2, 1),
+        trace.Change(("extra",), "unexpected", actual=True),
+    ]
+    assert [str(change) for change in changes] == [
         "$.outcome.exception: 'ConnectionClosedOK' != 'ConnectionClosedError'",
         "$.messages: length 2 != 1",
         "$.extra: unexpected True",
     ]
+    assert [change.document() for change in changes] == [
+        {
+            "path": ["outcome", "exception"],
+            "kind": "value",
+            "reference": "ConnectionClosedOK",
+            "actual": "ConnectionClosedError",
+        },
+        {"path": ["messages"], "kind": "length", "reference": 2, "actual": 1},
+        {"path": ["extra"], "kind": "unexpected", "actual": True},
+    ]
     assert trace.compare(reference, reference) == []
 
 
+def test_change_paths_read_as_declarations_write_them() -> None:
+    change = trace.compare({"recv": [{"sent": {"code": 1}}]}, {"recv": [{"sent": {"code": 2}}]})
+    assert [(item.where, item.pattern) for item in change] == [
+        ("$.recv[0].sent.code", "$.recv[*].sent.code")
+    ]
+
+
 def test_compare_distinguishes_types() -> None:
-    assert trace.compare(1, True) == ["$: 1 != True"]
-    assert trace.compare({"a": 1}, {}) == ["$.a: missing (reference 1)"]
+    assert [str(change) for change in trace.compare(1, True)] == ["$: 1 != True"]
+    missing = trace.compare({"a": 1}, {})
+    assert [str(change) for change in missing] == ["$.a: missing (reference 1)"]
+    assert missing[0].document() == {"path": ["a"], "kind": "missing", "reference": 1}
 
 
 def test_render_includes_unified_diff() -> None:
@@ -171,6 +198,22 @@ def test_seed_features_run_on_uvloop_too() -> None:
     assert "close.peer-1000.to-client" in ids
     assert "close.peer-1000.to-client" + ON_UVLOOP not in ids
     declaration = next(d for d in load().differences if d.id == "tls-refusal-body")
-    diff = ["$.outcome.response.body.length: 100000 != 3534"]
+    changes = trace.compare(
+        {"outcome": {"response": {"body": {"length": 100000}}}},
+        {"outcome": {"response": {"body": {"length": 3534}}}},
+    )
     for case in ("proxy.https-refusal-body", "proxy.https-refusal-body" + ON_UVLOOP):
-        assert declaration.applies("compat", case, "proxy-tls", {}, diff)
+        assert declaration.applies("compat", case, "proxy-tls", changes)
+
+
+def test_a_requirement_fails_the_subject_even_where_traces_match() -> None:
+    def nothing_logged(outcome: object) -> list[str]:
+        return ["logged a secret"]
+
+    subject = Target("compat", "compat", "subject")
+    verdict = runner.judge("any", subject, {"a": 1}, {"a": 1}, require=nothing_logged)
+    assert (verdict.status, verdict.fails) == ("different", True)
+    assert verdict.diff() == ["requires: logged a secret"]
+    peer = Target("peer", "peer", "peer")
+    assert not runner.judge("any", peer, {"a": 1}, {"a": 1}, require=nothing_logged).fails
+    assert runner.judge("any", subject, {"a": 1}, {"a": 1}).status == "identical"

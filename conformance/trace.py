@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import enum
 import json
-from collections.abc import Awaitable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal
 
-__all__ = ["compare", "data", "exception", "message", "outcome", "render", "state"]
+from reports import schema
+
+__all__ = [
+    "Change", "Path", "compare", "data", "exception", "message", "outcome", "render", "state"
+]
 
 Trace = Any
 
@@ -83,27 +88,78 @@ async def outcome(awaitable: Awaitable[object]) -> Trace:
         return {"result": type(result).__name__}
 
 
-def compare(reference: Trace, actual: Trace, path: str = "$") -> list[str]:
-    """Readable differences between two traces, each prefixed with its path."""
+Path = tuple[str | int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One difference between two traces: where it is, and both values.
+
+    ``kind`` is ``value`` (both differ), ``missing`` (only the reference has the key),
+    ``unexpected`` (only the actual trace has it) or ``length`` (two lists of different
+    lengths, whose lengths the values are). An absent side is None.
+    """
+
+    path: Path
+    kind: Literal["value", "missing", "unexpected", "length"]
+    reference: Trace = None
+    actual: Trace = None
+
+    @property
+    def where(self) -> str:
+        """The path written ``$.key[index]``."""
+        return written(self.path, lambda index: f"[{index}]")
+
+    @property
+    def pattern(self) -> str:
+        """:attr:`where` with every list index written ``[*]``, as declarations write paths."""
+        return written(self.path, lambda index: "[*]")
+
+    def __str__(self) -> str:
+        if self.kind == "missing":
+            return f"{self.where}: missing (reference {self.reference!r})"
+        if self.kind == "unexpected":
+            return f"{self.where}: unexpected {self.actual!r}"
+        if self.kind == "length":
+            return f"{self.where}: length {self.reference} != {self.actual}"
+        return f"{self.where}: {self.reference!r} != {self.actual!r}"
+
+    def document(self) -> schema.Change:
+        """The change as results JSON: the path as a list, and the values its kind has."""
+        fields: schema.Change = {"path": list(self.path), "kind": self.kind}
+        if self.kind != "unexpected":
+            fields["reference"] = self.reference
+        if self.kind != "missing":
+            fields["actual"] = self.actual
+        return fields
+
+
+def written(path: Path, index: Callable[[int], str]) -> str:
+    """``path`` as ``$.key`` steps, with each list index written by ``index``."""
+    return "$" + "".join(index(part) if isinstance(part, int) else f".{part}" for part in path)
+
+
+def compare(reference: Trace, actual: Trace, path: Path = ()) -> list[Change]:
+    """The differences between two traces, in the reference's order of keys and items."""
     if isinstance(reference, dict) and isinstance(actual, dict):
-        differences = []
+        changes = []
         for key in [*reference, *(key for key in actual if key not in reference)]:
             if key not in actual:
-                differences.append(f"{path}.{key}: missing (reference {reference[key]!r})")
+                changes.append(Change((*path, key), "missing", reference=reference[key]))
             elif key not in reference:
-                differences.append(f"{path}.{key}: unexpected {actual[key]!r}")
+                changes.append(Change((*path, key), "unexpected", actual=actual[key]))
             else:
-                differences.extend(compare(reference[key], actual[key], f"{path}.{key}"))
-        return differences
+                changes.extend(compare(reference[key], actual[key], (*path, key)))
+        return changes
     if isinstance(reference, list) and isinstance(actual, list):
-        differences = []
+        changes = []
         for index, (left, right) in enumerate(zip(reference, actual, strict=False)):
-            differences.extend(compare(left, right, f"{path}[{index}]"))
+            changes.extend(compare(left, right, (*path, index)))
         if len(reference) != len(actual):
-            differences.append(f"{path}: length {len(reference)} != {len(actual)}")
-        return differences
+            changes.append(Change(path, "length", len(reference), len(actual)))
+        return changes
     if type(reference) is not type(actual) or reference != actual:
-        return [f"{path}: {reference!r} != {actual!r}"]
+        return [Change(path, "value", reference, actual)]
     return []
 
 
@@ -114,5 +170,5 @@ def render(
     left = json.dumps(reference, indent=2, sort_keys=True).splitlines()
     right = json.dumps(actual, indent=2, sort_keys=True).splitlines()
     diff = difflib.unified_diff(left, right, names[0], names[1], lineterm="", n=3)
-    lines = [*compare(reference, actual), "", *diff]
+    lines = [*map(str, compare(reference, actual)), "", *diff]
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""What got worse between two ``compatibility.json`` files (schema ``compat-report/1``).
+"""What got worse between two ``compatibility.json`` files (schema ``compat-report/2``).
 
 ``python -m reports diff OLD.json NEW.json`` prints one line per regression and exits 1 when
 there is any, 0 otherwise. A regression is:
@@ -20,6 +20,8 @@ import json
 import pathlib
 from collections.abc import Iterator
 from typing import Any
+
+from . import schema
 
 __all__ = ["Regression", "main", "regressions"]
 
@@ -123,8 +125,8 @@ def _bench(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Regression]:
 def load(path: pathlib.Path) -> dict[str, Any]:
     """A ``compatibility.json`` file; refuse other schemas."""
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("schema") != "compat-report/1":
-        raise SystemExit(f"{path}: not a compat-report/1 file (schema {data.get('schema')!r})")
+    if data.get("schema") != schema.REPORT:
+        raise SystemExit(f"{path}: not a {schema.REPORT} file (schema {data.get('schema')!r})")
     return data
 
 

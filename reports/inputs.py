@@ -7,18 +7,20 @@ import json
 import pathlib
 from typing import Any
 
+from . import schema
+
 __all__ = ["INPUTS", "Input", "load", "read_inputs"]
 
 #: Result files the report reads: name, path relative to the source folder, schema.
 INPUTS: dict[str, tuple[str, str]] = {
-    "conformance": ("results/conformance.json", "compat-conformance/1"),
-    "surface": ("results/surface.json", "compat-surface/1"),
-    "autobahn": ("autobahn/summary.json", "compat-autobahn/1"),
-    "hypothesis": ("results/hypothesis.json", "compat-hypothesis/1"),
-    "bench": ("results/bench.json", "compat-bench/1"),
-    "reliability": ("results/reliability.json", "compat-reliability/1"),
-    "reference_coverage": ("results/reference-coverage.json", "compat-reference-coverage/1"),
-    "compat_coverage": ("results/compat-coverage.json", "compat-coverage/1"),
+    "conformance": ("results/conformance.json", schema.CONFORMANCE),
+    "surface": ("results/surface.json", schema.SURFACE),
+    "autobahn": ("autobahn/summary.json", schema.AUTOBAHN),
+    "hypothesis": ("results/hypothesis.json", schema.HYPOTHESIS),
+    "bench": ("results/bench.json", schema.BENCH),
+    "reliability": ("results/reliability.json", schema.RELIABILITY),
+    "reference_coverage": ("results/reference-coverage.json", schema.REFERENCE_COVERAGE),
+    "compat_coverage": ("results/compat-coverage.json", schema.COMPAT_COVERAGE),
 }
 
 

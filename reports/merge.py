@@ -217,9 +217,9 @@ def united(values: Sequence[Any]) -> Any:
 
 
 def reliability(documents: Sequence[Document]) -> Document:
-    """reliability.json of the parts' checks, per target.
+    """reliability.json of the parts' figures, per target.
 
-    Every shard checks the reference: a check made by several parts is kept once.
+    Every shard measures the reference: a figure or problem several parts record is kept once.
     """
     targets: Document = {}
     for name in interleave(list(document["targets"]) for document in documents):

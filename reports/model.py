@@ -1,4 +1,4 @@
-"""Turn the result files of one run into the report's data ("compat-report/1")."""
+"""Turn the result files of one run into the report's data ("compat-report/2")."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from . import schema
 from .inputs import Input
 
 __all__ = ["SCHEMA", "build"]
 
-SCHEMA = "compat-report/1"
+SCHEMA = schema.REPORT
 
 REFERENCE = "websockets"
 RAW_PICOWS = "picows"
@@ -47,7 +48,7 @@ def overall(statuses: list[str]) -> str:
     return worst(compared) if compared else "baseline"
 
 
-def scenario_results(scenario: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def scenario_results(scenario: schema.ConformanceScenario) -> dict[str, dict[str, Any]]:
     """Each target's result on a scenario: worst status and the runs behind it."""
     runs: dict[str, list[dict[str, Any]]] = {}
     for run in scenario.get("runs", []):
@@ -252,12 +253,9 @@ def build_features(
 
 
 def excusals(
-    scenarios: list[dict[str, Any]],
-    hypothesis: dict[str, Any] | None,
-    reliability: dict[str, Any] | None,
+    scenarios: list[dict[str, Any]], hypothesis: dict[str, Any] | None
 ) -> dict[str, Counter[str]]:
-    """Per declared difference, how many scenario runs, generated examples and reliability
-    checks it excused."""
+    """Per declared difference, how many scenario runs and generated examples it excused."""
     counts: dict[str, Counter[str]] = {}
     for scenario in scenarios:
         for result in scenario["results"].values():
@@ -267,11 +265,6 @@ def excusals(
     for prop in (hypothesis or {}).get("properties", []):
         for difference, examples in (prop.get("excused") or {}).items():
             counts.setdefault(difference, Counter())["examples"] += int(examples)
-    for data in ((reliability or {}).get("targets") or {}).values():
-        for kind in CHECKS:
-            for check in data.get(kind) or []:
-                if check.get("declared"):
-                    counts.setdefault(check["declared"], Counter())["checks"] += 1
     return counts
 
 
@@ -297,7 +290,7 @@ def build_differences(
             ],
             "excused": {
                 kind: excused.get(str(d.get("id")), Counter())[kind]
-                for kind in ("runs", "examples", "checks")
+                for kind in ("runs", "examples")
             },
         }
         for d in catalogue["differences"]
@@ -487,36 +480,19 @@ def build_bench(bench: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-#: Reliability check lists: outcomes compared with the reference's.
-CHECKS = ("faults", "hostile", "security")
-
-
 def build_reliability(reliability: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Reliability figures per target, with outcomes differing from the reference counted."""
+    """Reliability figures per target: load, integrity, leaks, and the rest as they are."""
     if reliability is None:
         return None
     targets = {}
     for name, data in (reliability.get("targets") or {}).items():
-        checks = {
-            kind: [
-                pick(c, "name", "outcome", "matches_reference", "declared")
-                for c in data.get(kind) or []
-            ]
-            for kind in CHECKS
-        }
-        differing = [
-            c for kind in CHECKS for c in checks[kind] if c.get("matches_reference") is False
-        ]
-        known = {"role", "load", "integrity", "leaks", *CHECKS}
+        known = {"role", "load", "integrity", "leaks"}
         targets[name] = {
             "role": data.get("role"),
             "load": data.get("load") or {},
             "integrity": data.get("integrity") or {},
             "leaks": data.get("leaks") or {},
-            **checks,
             "other": {key: value for key, value in data.items() if key not in known},
-            "mismatches": len(differing),
-            "undeclared": sum(1 for c in differing if not c["declared"]),
         }
     return {"variant": reliability.get("variant"), "targets": targets}
 
@@ -665,7 +641,7 @@ def build(
         "catalogue_error": catalogue_error,
         "features": build_features(catalogue, scenarios),
         "differences": build_differences(
-            catalogue, scenarios, excusals(scenarios, data["hypothesis"], data["reliability"])
+            catalogue, scenarios, excusals(scenarios, data["hypothesis"])
         ),
         "unsupported_apis": catalogue["apis"] if catalogue is not None else None,
         "scenarios": scenarios,

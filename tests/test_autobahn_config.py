@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from fuzz.autobahn.__main__ import main
-from fuzz.autobahn.config import MODES, ConfigError, Selection, load_selection
+from conformance.catalogue import Catalogue, Difference, load
+from fuzz.autobahn.__main__ import _known_cases, main
+from fuzz.autobahn.config import (
+    MODES,
+    ConfigError,
+    Selection,
+    catalogue_exclusions,
+    load_selection,
+)
 from fuzz.autobahn.runner import run, runner_name
 from fuzz.autobahn.summary import SCHEMA, format_line, summarize, write_summary
 
@@ -35,22 +42,78 @@ def test_exclusion_needs_reason(tmp_path: Path) -> None:
         load_selection("fuzzingclient", "websockets", config_dir=config_dir)
 
 
-def test_agent_exclusions_and_cases_override(tmp_path: Path) -> None:
+def _catalogue(*differences: Difference) -> Catalogue:
+    return Catalogue(features=(), differences=differences, apis=())
+
+
+def _declaring(id: str, *autobahn: str, targets: tuple[str, ...] = ("compat",)) -> Difference:
+    return Difference(
+        id=id, targets=targets, scenarios=(), reason=f"why {id}", autobahn=autobahn
+    )
+
+
+def test_agent_exclusions_come_from_the_catalogue_and_cases_override(tmp_path: Path) -> None:
+    config_dir = _write_config(
+        tmp_path, cases=["*"], **{"exclude-cases": ["12.*"], "reasons": {"12.*": "slow"}}
+    )
+    catalogue = _catalogue(_declaring("picows-core.big", "9.1.*"))
+    selection = load_selection("fuzzingclient", "compat", ["9.*", "12.1.1"], config_dir, catalogue)
+    selected, excluded = selection.resolve(["1.1.1", "9.1.1", "9.2.1", "12.1.1"])
+    assert selected == ["9.2.1"]
+    assert excluded == {"9.1.1": "picows-core.big: why picows-core.big", "12.1.1": "slow"}
+    other = load_selection("fuzzingclient", "websockets", None, config_dir, catalogue)
+    assert other.excluded == {"12.*": "slow"}
+
+
+def test_agent_exclusions_in_the_config_are_refused(tmp_path: Path) -> None:
     config_dir = _write_config(
         tmp_path,
         cases=["*"],
-        **{
-            "exclude-cases": ["12.*"],
-            "exclude-agent-cases": {"compat": ["9.1.*"]},
-            "reasons": {"12.*": "slow", "9.1.*": "too big"},
-        },
+        **{"exclude-agent-cases": {"compat": ["7.1.2"]}, "reasons": {"7.1.2": "copy"}},
     )
-    selection = load_selection("fuzzingclient", "compat", ["9.*", "12.1.1"], config_dir)
-    selected, excluded = selection.resolve(["1.1.1", "9.1.1", "9.2.1", "12.1.1"])
-    assert selected == ["9.2.1"]
-    assert excluded == {"9.1.1": "too big", "12.1.1": "slow"}
-    other = load_selection("fuzzingclient", "websockets", None, config_dir)
-    assert other.excluded == {"12.*": "slow"}
+    with pytest.raises(ConfigError, match="catalogue"):
+        load_selection("fuzzingclient", "compat", config_dir=config_dir)
+
+
+def test_a_case_excluded_twice_for_a_target_is_refused() -> None:
+    catalogue = _catalogue(_declaring("a", "7.1.2"), _declaring("b", "7.1.2"))
+    with pytest.raises(ConfigError, match=r"7\.1\.2 .* a and b"):
+        catalogue_exclusions("compat", catalogue)
+    peer = _catalogue(_declaring("a", "7.1.2"), _declaring("b", "7.1.2", targets=("peer",)))
+    assert list(catalogue_exclusions("peer", peer).values()) == ["b: why b"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_compat_exclusions_are_the_catalogue_declarations(mode: str) -> None:
+    """Case 7.1.2 is excluded for compat alone, in both modes, with the reason of the
+    declaration of its cause, which the differential session also checks."""
+    declaration = next(d for d in load().differences if "7.1.2" in d.autobahn)
+    assert declaration.scenarios
+    compat = load_selection(mode, "compat")  # type: ignore[arg-type]
+    assert compat.excluded == {"7.1.2": f"{declaration.id}: {declaration.reason}"}
+    assert load_selection(mode, "websockets").excluded == {}  # type: ignore[arg-type]
+
+
+def test_catalogue_exclusions_name_known_cases() -> None:
+    known = _known_cases()
+    if known is None:
+        pytest.skip("kosoku isn't installed")
+    globs = [glob for d in load().differences for glob in d.autobahn]
+    assert globs
+    for glob in globs:
+        assert Selection(cases=(glob,), excluded={}).resolve(known)[0], glob
+
+
+def test_autobahn_only_declarations_are_not_reported_unused() -> None:
+    """A declaration listing only Autobahn cases can't excuse a run, and an excluded case never
+    runs: the session leaves it unchecked rather than counting the exclusion as a use."""
+    only = _declaring("only-autobahn", "7.1.2")
+    both = Difference(
+        id="both", targets=("compat",), scenarios=("protocol.*",), reason="r", autobahn=("7.1.2",)
+    )
+    catalogue = _catalogue(only, both)
+    assert catalogue.unused(["compat"], {}) == ["both"]
+    assert catalogue.unused(["compat"], {"both": 1}) == []
 
 
 def _index(directory: Path, cases: dict[str, tuple[str, str]]) -> None:

@@ -21,6 +21,8 @@ from conformance.catalogue import load
 from conformance.paths import RESULTS_ENV
 from conformance.surface import check_all, declarations
 from conformance.targets import SUBJECT, registry
+from reports import schema
+from reports.schema import problems
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
@@ -56,6 +58,7 @@ def test_identical_runs_pass_and_name_the_subject(tmp_path: pathlib.Path) -> Non
 
     assert result.returncode == 0, result.stdout + result.stderr
     results = read(tmp_path / "results" / "conformance.json")
+    assert problems(results, schema.ConformanceDocument) == []
     assert [(t["name"], t["role"]) for t in results["targets"]] == [
         ("websockets", "reference"),
         (TINY, "subject"),
@@ -89,6 +92,10 @@ def test_an_undeclared_difference_fails(tmp_path: pathlib.Path) -> None:
     differing = [(run["client"], run["server"]) for run in runs if run["status"] == "different"]
     assert differing == [(TINY, TINY), (TINY, "websockets")]
     assert "$.client.reason: 'bye' != 'BYE'" in runs[1]["diff"]
+    assert {
+        "path": ["client", "reason"], "kind": "value", "reference": "bye", "actual": "BYE"
+    } in runs[1]["changes"]
+    assert problems(results, schema.ConformanceDocument) == []
     report = read(tmp_path / "compatibility.json")
     assert report["subject"] == TINY
     headline = {h["target"]: h for h in report["headline"]}

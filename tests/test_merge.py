@@ -141,22 +141,22 @@ def test_properties_keep_the_order_of_a_whole_run(tmp_path: pathlib.Path) -> Non
 
 
 def reliability(**targets: dict[str, Any]) -> dict[str, Any]:
-    return {"schema": "compat-reliability/1", "variant": "ci", "targets": targets}
+    return {"schema": "compat-reliability/2", "variant": "ci", "targets": targets}
 
 
-def test_reliability_keeps_each_check_once(tmp_path: pathlib.Path) -> None:
-    reference = {"role": "reference", "load": {"connections": 10}, "faults": [{"name": "f1"}]}
+def test_reliability_keeps_each_figure_once(tmp_path: pathlib.Path) -> None:
+    reference = {"role": "reference", "load": {"connections": 10}, "problems": ["slow"]}
     write(
         tmp_path / "a",
         "reliability.json",
-        reliability(websockets=reference, compat={"role": "subject", "faults": [{"name": "f1"}]}),
+        reliability(websockets=reference, compat={"role": "subject", "problems": ["p1"]}),
     )
     write(
         tmp_path / "b",
         "reliability.json",
         reliability(
-            websockets={**reference, "problems": ["slow"]},
-            peer={"role": "peer", "faults": [{"name": "f2"}]},
+            websockets={**reference, "problems": ["slow", "late"]},
+            peer={"role": "peer", "problems": ["p2"]},
         ),
     )
 
@@ -164,7 +164,7 @@ def test_reliability_keeps_each_check_once(tmp_path: pathlib.Path) -> None:
 
     targets = read(tmp_path / "out" / "reliability.json")["targets"]
     assert list(targets) == ["websockets", "compat", "peer"]
-    assert targets["websockets"] == {**reference, "problems": ["slow"]}
+    assert targets["websockets"] == {**reference, "problems": ["slow", "late"]}
 
 
 def figures(

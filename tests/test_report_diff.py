@@ -19,9 +19,9 @@ def run(status: str, declared: list[str] | None = None) -> dict[str, Any]:
 
 
 def report() -> dict[str, Any]:
-    """A small compat-report/1 document: two scenarios, an Autobahn run and a benchmark."""
+    """A small compat-report/2 document: two scenarios, an Autobahn run and a benchmark."""
     return {
-        "schema": "compat-report/1",
+        "schema": "compat-report/2",
         "scenarios": [
             {"id": "close.code", "results": {"websockets": run("baseline"),
                                              "compat": run("identical")}},

@@ -1,10 +1,10 @@
-"""Shared pieces of the reliability suite: sizes, resources, figures and reference outcomes.
+"""Shared pieces of the reliability suite: sizes, resources and figures.
 
-Figures are recorded per target while the tests run and written to
-``reports/out/results/reliability.json`` at the end of the session. Outcomes of
-faults, hostile inputs and security checks are compared with the reference's,
-measured live in the same session: the subject must match it (or a difference
-declared in the catalogue), peers are only reported.
+Figures (load, integrity, leaks) are recorded per target while the tests run and written to
+``reports/out/results/reliability.json`` at the end of the session. The faults, hostile inputs
+and security checks are scenarios (``conformance/scenarios/faults.py``, ``hostile.py``,
+``security.py``), compared with the reference like any other; they use the resource helpers
+here.
 """
 
 from __future__ import annotations
@@ -17,28 +17,26 @@ import logging
 import os
 import pathlib
 import resource
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import psutil
 import pytest
 
-from .. import catalogue, trace
+from reports import schema
+
 from ..paths import result
 from ..scenario import handling
-from ..targets import REFERENCE, Target
+from ..targets import Target
 
 __all__ = [
     "FIGURES",
     "MIB",
     "RESULTS",
-    "SCHEMA",
     "SIZES",
     "VARIANT",
     "Logs",
     "capture",
-    "check_name",
-    "compare",
     "expect",
     "open_fds",
     "raise_fd_limit",
@@ -49,7 +47,6 @@ __all__ = [
     "write",
 ]
 
-SCHEMA = "compat-reliability/1"
 VARIANT = "full" if os.environ.get("COMPAT_RELIABILITY") == "full" else "ci"
 RESULTS = result("reliability.json")
 MIB = 1 << 20
@@ -72,10 +69,8 @@ SIZES = {
     ),
 }[VARIANT]
 
-# Per target: {"load": {}, "integrity": {}, "leaks": {}, "faults": [], "hostile": [], ...}.
+# Per target: {"role": ..., "load": {}, "integrity": {}, "leaks": {}, "problems": []}.
 FIGURES: dict[str, dict[str, Any]] = {}
-# Reference outcomes by check name, measured once per session.
-REFERENCE_OUTCOMES: dict[str, Any] = {}
 
 
 def rss(pid: int | None = None) -> int:
@@ -127,8 +122,7 @@ def section(target: Target) -> dict[str, Any]:
     """The figures of ``target``, created empty on first use."""
     return FIGURES.setdefault(
         target.name,
-        {"role": target.role, "load": {}, "integrity": {}, "leaks": {}, "faults": [],
-         "hostile": [], "security": [], "problems": []},
+        {"role": target.role, "load": {}, "integrity": {}, "leaks": {}, "problems": []},
     )
 
 
@@ -144,57 +138,6 @@ def expect(target: Target, problems: list[str]) -> None:
     section(target)["problems"].extend(problems)
     if target.role != "peer":
         pytest.fail(f"{target.name}: " + "; ".join(problems), pytrace=False)
-
-
-def check_name(check: Callable[..., object]) -> str:
-    """The name of a check function as it appears in ids and reports."""
-    return getattr(check, "__name__", repr(check)).replace("_", "-")
-
-
-def summary(outcome: Any) -> str:
-    """A short readable form of an outcome for the report."""
-    text = json.dumps(outcome, sort_keys=True)
-    return text if len(text) <= 240 else text[:237] + "..."
-
-
-async def compare(
-    kind: str,
-    name: str,
-    target: Target,
-    reference: Target,
-    run: Callable[[Target], Awaitable[Any]],
-) -> Any:
-    """Run a check on ``target`` and compare its outcome with the reference's.
-
-    ``kind`` is faults, hostile or security. A subject's undeclared difference
-    fails the test; the catalogue declares differences under the scenario id
-    ``reliability.<kind>.<name>``.
-    """
-    key = f"{kind}.{name}"
-    actual = trace.data(await run(target))
-    if target.name == REFERENCE:
-        REFERENCE_OUTCOMES[key] = actual
-        section(target)[kind].append({"name": name, "outcome": summary(actual),
-                                      "matches_reference": None, "declared": None})
-        return actual
-    if key not in REFERENCE_OUTCOMES:
-        REFERENCE_OUTCOMES[key] = trace.data(await run(reference))
-    expected = REFERENCE_OUTCOMES[key]
-    diff = trace.compare(expected, actual)
-    declared = None
-    if diff:
-        declared = catalogue.load().declared(target.name, f"reliability.{key}", None, actual, diff)
-    section(target)[kind].append(
-        {"name": name, "outcome": summary(actual), "matches_reference": not diff,
-         "declared": declared}
-    )
-    if diff and declared is None and target.role == "subject":
-        names = (f"{REFERENCE} (reference)", target.name)
-        pytest.fail(
-            f"{key} differs from the reference\n" + trace.render(expected, actual, names),
-            pytrace=False,
-        )
-    return actual
 
 
 class Logs(logging.Handler):
@@ -236,7 +179,9 @@ def capture(level: int = logging.WARNING) -> Iterator[Logs]:
 
 
 def write(path: pathlib.Path = RESULTS) -> None:
-    """Write the recorded figures as ``compat-reliability/1`` JSON."""
+    """Write the recorded figures as ``compat-reliability/2`` JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"schema": SCHEMA, "variant": VARIANT, "targets": FIGURES}
+    document: schema.ReliabilityDocument = {
+        "schema": schema.RELIABILITY, "variant": VARIANT, "targets": FIGURES
+    }
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")

@@ -8,7 +8,7 @@ client, half from the server.
 
 Keepalive is off: with every connection saturated, megabytes of queued data sit
 in front of a pong and both websockets and compat time out pings, as they
-should; keepalive has its own checks in ``test_faults``.
+should; keepalive has its own checks in ``conformance/scenarios/faults.py``.
 """
 
 from __future__ import annotations

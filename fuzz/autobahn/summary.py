@@ -8,9 +8,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from reports import schema
+
 __all__ = ["SCHEMA", "format_line", "summarize", "write_summary"]
 
-SCHEMA = "compat-autobahn/1"
+SCHEMA = schema.AUTOBAHN
 
 COUNTED = ("OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED")
 # Outcomes of ``behavior`` or ``behaviorClose`` that make a case fail.

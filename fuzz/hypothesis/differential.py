@@ -17,10 +17,11 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import settings
 
-from conformance import catalogue, trace
+from conformance import runner
 from conformance.paths import result
 from conformance.scenario import LogRecords, Pair
-from conformance.targets import REFERENCE, Target
+from conformance.targets import Target
+from reports import schema
 
 __all__ = [
     "RESULTS",
@@ -37,7 +38,6 @@ T = TypeVar("T")
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RESULTS_PATH = result("hypothesis.json")
-SCHEMA = "compat-hypothesis/1"
 # Bound on one example (both targets), well above what a passing example takes.
 EXAMPLE_TIMEOUT = 15.0
 # The Hypothesis profile of the properties, and the seconds each keeps running batches of
@@ -49,9 +49,7 @@ MAX_BATCHES = 10_000
 SHORT = 64
 
 # Every property run in this process, in order, as written to hypothesis.json.
-RESULTS: list[dict[str, Any]] = []
-# Reference traces by property and example: the same examples run against each target.
-REFERENCE_TRACES: dict[tuple[str, Hashable], Any] = {}
+RESULTS: list[schema.PropertyResult] = []
 
 
 def short(value: Any) -> Any:
@@ -135,14 +133,11 @@ class Tally:
         A peer's differences are counted, keeping the shortest example, and never fail.
         """
         self.examples += 1
-        diff = trace.compare(reference, actual)
-        if not diff:
-            return
-        declared = catalogue.load().declared(self.target.name, scenario, None, actual, diff)
-        if declared is not None:
-            self.excused[declared] += 1
-            return
-        self.mismatch(example, trace.render(reference, actual, (REFERENCE, self.target.name)))
+        verdict = runner.judge(scenario, self.target, reference, actual)
+        if verdict.declared is not None:
+            self.excused[verdict.declared] += 1
+        elif verdict.changes:
+            self.mismatch(example, verdict.explain())
 
     def expect(self, condition: bool, example: object, message: str) -> None:
         """Count an example; fail the subject (count a peer's failure) unless ``condition``."""
@@ -160,7 +155,7 @@ class Tally:
         if self.counterexample is None or len(shown) < len(self.counterexample):
             self.counterexample = shown
 
-    def result(self) -> dict[str, Any]:
+    def result(self) -> schema.PropertyResult:
         return {
             "name": self.name,
             "target": self.target.name,
@@ -199,10 +194,8 @@ class Harness:
 
     def reference(self, name: str, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         """The reference trace of an example, computed once per property."""
-        cache_key = (name, key)
-        if cache_key not in REFERENCE_TRACES:
-            REFERENCE_TRACES[cache_key] = self.run(compute())
-        return REFERENCE_TRACES[cache_key]  # type: ignore[no-any-return]
+        baseline = self.run(runner.reference((name, key), compute))
+        return baseline.value()  # type: ignore[no-any-return]
 
     def measure(self, name: str, target: Target, prop: Callable[[Tally], None]) -> None:
         """Run ``prop`` with a fresh tally and record the result; the subject's failure raises.
@@ -249,5 +242,7 @@ def profile() -> settings:
 def write_results(profile: str, path: pathlib.Path = RESULTS_PATH) -> None:
     """Write every recorded property result as ``compat-hypothesis/1`` JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"schema": SCHEMA, "profile": profile, "properties": RESULTS}
+    document: schema.HypothesisDocument = {
+        "schema": schema.HYPOTHESIS, "profile": profile, "properties": RESULTS
+    }
     path.write_text(json.dumps(document, indent=2) + "\n")
