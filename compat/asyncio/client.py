@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -389,12 +390,17 @@ class connect:
             if handshake_log is not None:
                 handshake_log.connection = connection
 
+        # The socket picows' ws_connect() wraps, to end the connection if the handshake is
+        # cancelled: the transport picows made of it isn't given back then.
+        wrapped: socket.socket | None = None
+
         async def socket_factory(_: object) -> socket.socket:
-            nonlocal spare
+            nonlocal spare, wrapped
             sock = await open_socket(wsuri, proxy, kwargs, tls_disabled)
             connected(sock)
             if not wsuri.secure:
                 spare = sock.dup()
+            wrapped = sock
             return sock
 
         def listener_factory(
@@ -478,6 +484,12 @@ class connect:
         except (asyncio.CancelledError, TimeoutError):
             if handshake_log is not None:
                 handshake_log.failed(aborted=True)
+            if transport is not None:
+                transport.abort()
+            elif wrapped is not None and wrapped.fileno() != -1:
+                # picows' transport reads the end of the stream and closes the socket.
+                with contextlib.suppress(OSError):
+                    wrapped.shutdown(socket.SHUT_RDWR)
             raise
         except Exception:
             # The response to the request refused the handshake, or the TCP connection failed.

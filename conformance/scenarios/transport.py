@@ -8,7 +8,12 @@ the addresses that can't be bound fail locally, before any packet is sent.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import socket
+import ssl
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +21,7 @@ from typing import Any
 from .. import trace
 from ..scenario import Pair, family, scenario
 from ._shapes import Recorder, echo
+from .tls import server_context, trusting_context
 
 # A documentation address (RFC 5737), not assigned to any interface here: binding to it fails
 # with EADDRNOTAVAIL, without any packet sent.
@@ -240,3 +246,52 @@ async def datagram_sock(pair: Pair) -> Any:
             outcome = failure(exc)
             outcome["str"] = outcome["str"].replace(repr(given), "SOCKET")
             return outcome
+
+
+CANCELLED_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("transport.cancelled-during-handshake", "connect() cancelled while waiting for the response",
+     {"secure": False}),
+    ("transport.cancelled-during-handshake-tls",
+     "connect() to a wss:// server cancelled while waiting for the response", {"secure": True}),
+]
+
+
+@family("connect", CANCELLED_CASES, sides="client")
+async def cancelled_during_handshake(pair: Pair, secure: bool) -> Any:
+    """A server that reads the request and never answers; connect() is cancelled meanwhile: it
+    raises what the cancellation raises, the server sees the connection end, and nothing of it
+    is left for the garbage collector to close."""
+    ended = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        with contextlib.suppress(ConnectionError, ssl.SSLError):
+            await reader.read()
+        ended.set()
+        writer.close()
+
+    server = await asyncio.start_server(
+        silent, "127.0.0.1", 0, ssl=server_context() if secure else None
+    )
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        uri = f"{'wss' if secure else 'ws'}://127.0.0.1:{port}/"
+        options = {"ssl": trusting_context()} if secure else {}
+        try:
+            async with asyncio.timeout(0.3), pair.connect(uri, open_timeout=None, **options):
+                outcome: Any = {"result": "connected"}
+        except Exception as exc:
+            outcome = trace.exception(exc)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(pair.timeout):
+                await ended.wait()
+        seen = ended.is_set()
+        for writer in writers:
+            writer.transport.abort()
+        await asyncio.sleep(0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    unclosed = any(issubclass(warning.category, ResourceWarning) for warning in caught)
+    return {"connect": outcome, "server_saw_the_end": seen, "left_unclosed": unclosed}
