@@ -39,13 +39,13 @@ from ..exceptions import (
 from ..extensions.base import ClientExtensionFactory
 from ..extensions.permessage_deflate import enable_client_permessage_deflate
 from ..handshake import check_response, check_upgrade, offer_extensions
-from ..headers import build_authorization_basic, validate_subprotocols
+from ..headers import build_authorization_basic
 from ..http11 import USER_AGENT, Request, Response
 from ..protocol import State
 from ..typing import LoggerLike, Origin, PathLike, Subprotocol
 from ..uri import WebSocketURI, parse_uri
 from .connection import Connection
-from .core import READ_BUFFER_SIZE, USE_AIOFASTNET, core_logger, limits, queue_bounds
+from .core import READ_BUFFER_SIZE, USE_AIOFASTNET, checked_options, core_logger, limits
 from .handoff import RequestWatch, open_client
 from .proxy import TLS_DISABLED, open_socket, select_proxy
 from .rejection import read_response
@@ -295,13 +295,9 @@ class connect:
         self.ws_uri = parse_uri(uri)
         if not self.ws_uri.secure and kwargs.get("ssl") is not None:
             raise ValueError("ssl argument is incompatible with a ws:// URI")
-        if subprotocols is not None:
-            validate_subprotocols(subprotocols)
-        if compression == "deflate":
-            extensions = enable_client_permessage_deflate(extensions)
-        elif compression is not None:
-            raise ValueError(f"unsupported compression: {compression}")
-        queue_bounds(max_queue)  # a bad value fails here rather than inside the handshake
+        extensions = checked_options(
+            subprotocols, compression, extensions, max_queue, enable_client_permessage_deflate
+        )
         self.origin = origin
         self.extensions = extensions
         self.subprotocols = subprotocols

@@ -8,11 +8,17 @@ between picows' message types and compat's opcodes, and the parsing of limit arg
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from picows import WSMsgType
 
 from ..frames import Opcode
+from ..headers import validate_subprotocols
+from ..typing import Subprotocol
+
+# Client or server extension factories.
+Factory = TypeVar("Factory")
 
 __all__ = [
     "BINARY",
@@ -27,6 +33,7 @@ __all__ = [
     "USE_AIOFASTNET",
     "BytesLike",
     "CoreLogger",
+    "checked_options",
     "core_logger",
     "limits",
     "queue_bounds",
@@ -100,3 +107,22 @@ def queue_bounds(
     if high is not None and low is not None and not 0 <= low <= high:
         raise ValueError("max_queue must satisfy 0 <= low <= high")
     return high, low
+
+
+def checked_options(
+    subprotocols: Sequence[Subprotocol] | None,
+    compression: str | None,
+    extensions: Sequence[Factory] | None,
+    max_queue: int | tuple[int | None, int | None] | None,
+    enable_deflate: Callable[[Sequence[Factory] | None], Sequence[Factory]],
+) -> Sequence[Factory] | None:
+    """Check the options connect() and serve() share, at the call as websockets does, and
+    return the extension factories, with permessage-deflate's for ``compression="deflate"``."""
+    if subprotocols is not None:
+        validate_subprotocols(subprotocols)
+    if compression == "deflate":
+        extensions = enable_deflate(extensions)
+    elif compression is not None:
+        raise ValueError(f"unsupported compression: {compression}")
+    queue_bounds(max_queue)
+    return extensions

@@ -41,12 +41,12 @@ from ..handshake import (
     server_error,
     switching_protocols,
 )
-from ..headers import build_www_authenticate_basic, parse_authorization_basic, validate_subprotocols
+from ..headers import build_www_authenticate_basic, parse_authorization_basic
 from ..http11 import SERVER, Request, RequestReader, Response
 from ..protocol import State
 from ..typing import LoggerLike, Origin, PathLike, StatusLike, Subprotocol
 from .connection import Connection, broadcast
-from .core import READ_BUFFER_SIZE, core_logger, limits, queue_bounds
+from .core import READ_BUFFER_SIZE, checked_options, core_logger, limits
 from .handoff import hand_off
 
 __all__ = [
@@ -521,13 +521,9 @@ class serve:
         create_connection: type[ServerConnection] | None = None,
         **kwargs: Any,
     ) -> None:
-        if subprotocols is not None:
-            validate_subprotocols(subprotocols)
-        if compression == "deflate":
-            extensions = enable_server_permessage_deflate(extensions)
-        elif compression is not None:
-            raise ValueError(f"unsupported compression: {compression}")
-        queue_bounds(max_queue)  # a bad value fails here rather than on every connection
+        extensions = checked_options(
+            subprotocols, compression, extensions, max_queue, enable_server_permessage_deflate
+        )
         self.handler = handler
         self.host, self.port = host, port
         self.origins = origins
