@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import importlib
 import importlib.util
 import logging
@@ -18,7 +17,6 @@ import socket
 import ssl
 import sys
 import types
-import warnings
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
@@ -56,86 +54,6 @@ def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # Connecting over TCP.
-
-
-async def test_numeric_host_of_another_family(server_port: int) -> None:
-    """A numeric IPv4 host with ``family=AF_INET6`` goes to the resolver, which refuses it."""
-    uri = f"ws://127.0.0.1:{server_port}/"
-    outcome = await differential(uri, family=socket.AF_INET6)
-    assert outcome[:2] == ("raised", "gaierror")
-
-
-async def test_numeric_host_with_another_protocol(server_port: int) -> None:
-    """A numeric host with a protocol other than TCP or UDP goes to the resolver, like asyncio."""
-    uri = f"ws://127.0.0.1:{server_port}/"
-    outcome = await differential(uri, proto=socket.IPPROTO_SCTP)
-    assert outcome != ECHO  # an SCTP socket, if any, doesn't reach a TCP server
-
-
-async def test_local_addr_binds_the_connection() -> None:
-    """``local_addr`` binds the connection to the server, in websockets and compat alike."""
-    peers: list[Any] = []
-
-    async def record(websocket: ServerConnection) -> None:
-        peers.append(websocket.remote_address)
-        await echo_websocket(websocket)
-
-    addresses = [("127.0.0.1", free_port()) for _ in range(2)]
-    async with serve(record, "127.0.0.1", 0) as server:
-        uri = f"ws://localhost:{server.sockets[0].getsockname()[1]}/"
-        outcomes = [
-            await exchange(root, uri, local_addr=address)
-            for root, address in zip(["websockets", "compat"], addresses, strict=True)
-        ]
-    assert outcomes == [ECHO, ECHO]
-    assert peers == addresses
-
-
-@pytest.mark.parametrize("local", ["busy", "other-family"])
-async def test_local_addr_failures(server_port: int, local: str) -> None:
-    """
-    A ``local_addr`` that can't be bound fails as asyncio's: an address in use, with the address
-    in the message; an address of another family than the server's, with none to try.
-    """
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        local_addr = busy.getsockname() if local == "busy" else ("::1", 0)
-        outcome = await differential(f"ws://127.0.0.1:{server_port}/", local_addr=local_addr)
-    if local == "busy":
-        assert outcome[:2] == ("raised", "OSError")
-        assert f"error while attempting to bind on address {local_addr!r}" in str(outcome[2])
-    else:
-        family = socket.AF_INET
-        assert outcome == (
-            "raised",
-            "OSError",
-            f"no matching local address with family={family!r} found",
-        )
-
-
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-async def test_cancelled_while_connecting() -> None:
-    """
-    A server whose backlog is full never accepts: ``open_timeout`` cancels the connection
-    attempt, which closes its socket.
-    """
-    with socket.socket() as listener, socket.socket() as queued:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        queued.connect(listener.getsockname())  # fills the backlog; the next SYN is dropped
-        uri = f"ws://127.0.0.1:{listener.getsockname()[1]}/"
-        before = open_fds()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            outcome = await differential(uri, open_timeout=0.3)
-            gc.collect()
-        assert open_fds() == before
-    assert outcome == ("raised", "TimeoutError", "timed out during opening handshake")
-    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import socket
 import ssl
 import warnings
@@ -295,3 +296,33 @@ async def cancelled_during_handshake(pair: Pair, secure: bool) -> Any:
         gc.collect()
     unclosed = any(issubclass(warning.category, ResourceWarning) for warning in caught)
     return {"connect": outcome, "server_saw_the_end": seen, "left_unclosed": unclosed}
+
+
+def open_fds() -> int:
+    """File descriptors open in this process."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+@scenario("connect", sides="client")
+async def cancelled_while_connecting(pair: Pair) -> Any:
+    """A server whose backlog is full never accepts: open_timeout cancels the TCP connection
+    attempt, which closes its socket; nothing is left for the garbage collector."""
+    with socket.socket() as listener, socket.socket() as queued:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        queued.connect(listener.getsockname())  # fills the backlog; the next SYN is dropped
+        uri = f"ws://127.0.0.1:{listener.getsockname()[1]}/"
+        before = open_fds()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                async with pair.connect(uri, open_timeout=0.3):
+                    outcome: Any = {"result": "connected"}
+            except Exception as exc:
+                outcome = trace.exception(exc)
+            gc.collect()
+        return {
+            "connect": outcome,
+            "sockets_closed": open_fds() == before,
+            "left_unclosed": any(issubclass(w.category, ResourceWarning) for w in caught),
+        }
