@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+import operator
 import os
 import random
 import socket
@@ -151,13 +153,12 @@ def backoff(
     factor: float = BACKOFF_FACTOR,
 ) -> Generator[float]:
     """Delays between reconnection attempts: random first, then exponential, then capped."""
-    yield random.random() * initial_delay
-    delay = min_delay
-    while delay < max_delay:
-        yield delay
-        delay *= factor
-    while True:
-        yield max_delay
+    growing = itertools.accumulate(itertools.repeat(factor), operator.mul, initial=min_delay)
+    yield from itertools.chain(
+        (random.random() * initial_delay,),
+        itertools.takewhile(lambda delay: delay < max_delay, growing),
+        itertools.repeat(max_delay),
+    )
 
 
 def _is_unix(sock: socket.socket | None) -> bool:

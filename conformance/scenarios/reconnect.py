@@ -279,12 +279,14 @@ async def retries_connection_refused(pair: Pair) -> Any:
 
 @scenario("connect", sides="client")
 async def default_backoff(pair: Pair) -> Any:
-    """The default backoff: a random first delay, then exponential from 3.1 s up to 90 s."""
+    """The default backoff: a random first delay, then exponential from 3.1 s up to 90 s; and
+    with other bounds and factors, a minimum at or above the maximum among them."""
     delays = list(itertools.islice(pair.client_module.backoff(), 14))
-    return {
-        "first_in_range": 0 <= delays[0] < 5,
-        "then": [round(delay, 3) for delay in delays[1:]],
-    }
+    others = [
+        list(itertools.islice(pair.client_module.backoff(*arguments), 12))[1:]
+        for arguments in [(0, 1, 2, 1.5), (5, 0.5, 0.5, 2), (1, 3, 1, 2), (1, 0.1, 1, 1.1)]
+    ]
+    return {"first_in_range": 0 <= delays[0] < 5, "then": delays[1:], "others": others}
 
 
 def candidates(pair: Pair) -> list[tuple[str, Exception]]:
