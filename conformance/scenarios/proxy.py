@@ -17,7 +17,7 @@ from typing import Any
 
 from ..raw import OP_TEXT, RawConnection, RawServer, Request, default_response
 from ..scenario import Pair, family, scenario
-from ._proxies import free_port, peer_recorder, silent, tcp_server
+from ._proxies import Handler, free_port, peer_recorder, silent, tcp_server
 from .handshake_bytes_client import body_of, failure
 from .tls import server_context, trusting_context
 
@@ -275,15 +275,35 @@ SILENT_CASES: list[tuple[str, str, dict[str, Any]]] = [
      f"open_timeout bounds the handshake with a silent {scheme}:// proxy, then closes it",
      {"scheme": scheme})
     for scheme in ("http", "https", "socks4a", "socks5h")
+] + [
+    (f"proxy.silent-after-tunnel-{scheme}",
+     f"open_timeout bounds a handshake that a {scheme}:// proxy's tunnel never answers",
+     {"scheme": scheme, "tunnel": True})
+    for scheme in ("http", "https")
 ]
 
 
+def tunnel_then_silent(events: list[str]) -> Handler:
+    """An HTTP proxy that answers CONNECT with 200, then relays nothing: the WebSocket
+    handshake is never answered; record ``"closed"`` when the client closes."""
+    handle = silent(events)
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await handle(reader, writer)
+
+    return answer
+
+
 @family("proxy-tls", SILENT_CASES, seed="proxy-tls", sides="client")
-async def silent_proxy(pair: Pair, scheme: str) -> Any:
-    """A proxy that never answers: the timeout, and whether the client closed the connection."""
+async def silent_proxy(pair: Pair, scheme: str, tunnel: bool = False) -> Any:
+    """A proxy that never answers, or whose tunnel doesn't: the timeout, and whether the client
+    closed the connection."""
     events: list[str] = []
     tls, kwargs = scripted(scheme)
-    async with tcp_server(silent(events), tls) as port:
+    handler = tunnel_then_silent(events) if tunnel else silent(events)
+    async with tcp_server(handler, tls) as port:
         try:
             async with asyncio.timeout(pair.timeout):
                 async with pair.connect(
