@@ -1,4 +1,5 @@
-"""Scenarios: async functions of a client/server pairing returning a trace."""
+"""The registry of checks: scenarios (async functions of a client/server pairing returning a
+trace) and the Hypothesis properties of ``fuzz/hypothesis``."""
 
 from __future__ import annotations
 
@@ -15,7 +16,19 @@ from typing import Any, Literal, TypeVar
 from . import raw, trace
 from .targets import Target
 
-__all__ = ["SCENARIOS", "Pair", "Scenario", "handling", "run", "scenario"]
+__all__ = [
+    "PROPERTIES",
+    "SCENARIOS",
+    "Pair",
+    "Property",
+    "Scenario",
+    "generated_kind",
+    "handling",
+    "judged_ids",
+    "register_property",
+    "run",
+    "scenario",
+]
 
 Sides = Literal["both", "client", "server"]
 
@@ -25,6 +38,8 @@ WAIT_TIMEOUT = 2.0
 # Small timeouts injected unless a scenario passes its own, to keep the suite fast.
 CONNECTION_DEFAULTS = {"close_timeout": 0.5, "open_timeout": 2.0}
 
+
+F = TypeVar("F", bound=Callable[..., object])
 
 # What a target's trace of a check must hold whatever the reference does: the problems found.
 Requirement = Callable[[Any], list[str]]
@@ -105,6 +120,64 @@ def family(
         return function
 
     return register
+
+
+@dataclasses.dataclass(frozen=True)
+class Property:
+    """A registered Hypothesis property: generated examples, each run on the reference and on a
+    target, judged like a scenario's runs.
+
+    ``id`` is the property's name in ``hypothesis.json``; ``scenarios`` are the catalogue
+    scenario ids its examples are judged under, which declarations name: the property's own,
+    then one per kind of example the catalogue may declare differences for. A property checking
+    expectations of its own rather than comparing traces has none.
+    """
+
+    id: str
+    feature: str
+    title: str
+    scenarios: tuple[str, ...] = ()
+
+
+PROPERTIES: dict[str, Property] = {}
+
+
+def generated_kind(scenario: str, kind: str) -> str:
+    """The id of a kind of example judged under ``scenario``, a ``<prefix>.generated.<side>``
+    id: ``<prefix>.<kind>.generated.<side>``."""
+    return scenario.replace("generated", f"{kind}.generated")
+
+
+def register_property(
+    id: str,
+    feature: str,
+    scenarios: Iterable[str] = (),
+    kinds: Iterable[str] = (),
+    title: str | None = None,
+) -> Callable[[F], F]:
+    """Register the property the decorated test function measures.
+
+    Its examples are judged under ``scenarios`` and, for each of them, under the
+    :func:`generated_kind` of each of ``kinds``. The title defaults to the first line of the
+    function's docstring.
+    """
+    judged = tuple(scenarios)
+    judged += tuple(generated_kind(base, kind) for base in judged for kind in kinds)
+
+    def register(function: F) -> F:
+        doc = title or (function.__doc__ or id).strip().splitlines()[0]
+        record = Property(id, feature, doc, judged)
+        if PROPERTIES.setdefault(id, record) != record:
+            raise ValueError(f"duplicate property id: {id}")
+        return function
+
+    return register
+
+
+def judged_ids() -> list[str]:
+    """Every scenario id a registered check is judged under: the scenarios', then the
+    properties'."""
+    return [*SCENARIOS, *(case for check in PROPERTIES.values() for case in check.scenarios)]
 
 
 class LogRecords(logging.Handler):

@@ -6,16 +6,18 @@ import pathlib
 
 import pytest
 
-from fuzz.hypothesis import handshakes, strategies
+import fuzz.hypothesis
 
 from . import scenarios, trace
 from .catalogue import EXCUSED, SEED, Catalogue, Difference, load, matches, seed_bullets
 from .plugin import state
+from .scenario import PROPERTIES, judged_ids
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHARED_SEED = ROOT.parent / "shared" / "seed" / "websockets-compatibility.txt"
 
 scenarios.load_all()
+fuzz.hypothesis.load_all()
 
 
 def test_every_seed_bullet_has_exactly_one_feature() -> None:
@@ -55,14 +57,18 @@ def test_scenarios_reference_known_features() -> None:
         assert case.seed is None or case.seed in known, case.id
 
 
+def test_properties_are_registered_with_known_features() -> None:
+    known = {feature.id for feature in load().features}
+    assert PROPERTIES
+    for check in PROPERTIES.values():
+        assert check.feature in known, check.id
+        assert check.title, check.id
+
+
 def test_differences_reference_known_features_and_scenarios() -> None:
     catalogue = load()
     known = {feature.id for feature in catalogue.features}
-    ids = [
-        *(case.id for case in scenarios.registered()),
-        *strategies.frame_scenario_ids(),
-        *handshakes.handshake_scenario_ids(),
-    ]
+    ids = judged_ids()
     for difference in catalogue.differences:
         assert difference.feature is None or difference.feature in known, difference.id
         for pattern in difference.scenarios:

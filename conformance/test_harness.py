@@ -8,8 +8,8 @@ import struct
 
 import pytest
 
-from . import raw, runner, trace
-from .scenario import LogWatch, normalised
+from . import raw, runner, scenario, trace
+from .scenario import LogWatch, Property, normalised, register_property
 from .targets import Target, registry
 
 
@@ -217,3 +217,40 @@ def test_a_requirement_fails_the_subject_even_where_traces_match() -> None:
     peer = Target("peer", "peer", "peer")
     assert not runner.judge("any", peer, {"a": 1}, {"a": 1}, require=nothing_logged).fails
     assert runner.judge("any", subject, {"a": 1}, {"a": 1}).status == "identical"
+
+
+def test_a_property_registers_the_ids_of_its_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A property's entry holds its scenario ids and those of its kinds; registering the same
+    entry again (a module imported twice) is harmless, another one under its id is refused."""
+    monkeypatch.setattr(scenario, "PROPERTIES", {})
+
+    def frames() -> None:
+        """Frames reach each target.
+
+        More text.
+        """
+
+    register_property("frames", "protocol", ["p.generated.to-server"], ["odd"])(frames)
+    register_property("frames", "protocol", ["p.generated.to-server"], ["odd"])(frames)
+    assert list(scenario.PROPERTIES.values()) == [
+        Property(
+            "frames",
+            "protocol",
+            "Frames reach each target.",
+            ("p.generated.to-server", "p.odd.generated.to-server"),
+        )
+    ]
+    assert scenario.judged_ids()[-2:] == ["p.generated.to-server", "p.odd.generated.to-server"]
+    with pytest.raises(ValueError, match="duplicate property id: frames"):
+        register_property("frames", "send")(frames)
+
+
+def test_a_property_judges_examples_under_its_registered_ids_only() -> None:
+    from fuzz.hypothesis.differential import Tally
+
+    check = Property("frames", "protocol", "Frames reach each target.", ("p.generated",))
+    tally = Tally(check, Target("compat", "compat", "subject"))
+    tally.check("p.generated", {"a": 1}, {"a": 1}, "example")
+    with pytest.raises(ValueError, match=r"p\.other is not a scenario id of property frames"):
+        tally.check("p.other", {"a": 1}, {"a": 1}, "example")
+    assert tally.examples == 1

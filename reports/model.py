@@ -380,14 +380,24 @@ def build_autobahn(
     return {"runs": runs}
 
 
+#: Fields of a property's result shown; ``feature`` and ``title`` are its registry entry's.
+PROPERTY_FIELDS = (
+    "name",
+    "feature",
+    "title",
+    "target",
+    "examples",
+    "failures",
+    "counterexample",
+    "seconds",
+)
+
+
 def build_hypothesis(hypothesis: dict[str, Any] | None) -> dict[str, Any] | None:
     """Hypothesis properties and per-target totals."""
     if hypothesis is None:
         return None
-    properties = [
-        pick(p, "name", "target", "examples", "failures", "counterexample", "seconds")
-        for p in hypothesis.get("properties", [])
-    ]
+    properties = [pick(p, *PROPERTY_FIELDS) for p in hypothesis.get("properties", [])]
     totals: dict[str, dict[str, int]] = {}
     for prop in properties:
         total = totals.setdefault(

@@ -89,9 +89,12 @@ class ConformanceDocument(TypedDict):
 
 
 class PropertyResult(TypedDict):
-    """What one Hypothesis property did against one target."""
+    """What one Hypothesis property did against one target; ``feature`` and ``title`` are the
+    property's registry entry's (``conformance.scenario.PROPERTIES``)."""
 
     name: str
+    feature: str
+    title: str
     target: str
     examples: int
     failures: int

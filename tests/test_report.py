@@ -233,6 +233,8 @@ def write_fixtures(root: pathlib.Path) -> pathlib.Path:
             "properties": [
                 {
                     "name": "roundtrip_text",
+                    "feature": "close",
+                    "title": "Text messages round-trip",
                     "target": "compat",
                     "examples": 1234,
                     "failures": 0,
@@ -516,6 +518,21 @@ def test_every_section_shows_its_numbers(tmp_path: pathlib.Path) -> None:
     ]:
         assert text in html, text
     assert "Not run." not in html
+
+
+def test_properties_show_their_feature_and_title(tmp_path: pathlib.Path) -> None:
+    """A property's feature and title (its registry entry) are shown beside its name; a record
+    without them shows the name alone."""
+    html, data = rendered(tmp_path)
+    text, binary = data["hypothesis"]["properties"]
+    assert (text["feature"], text["title"]) == ("close", "Text messages round-trip")
+    assert (binary["feature"], binary["title"]) == (None, None)
+    row = html[html.index("<code>roundtrip_text</code>") :]
+    row = row[: row.index("</tr>")]
+    assert '<div class="sub">Text messages round-trip</div>' in row
+    assert 'feature <a href="#feature-close">close</a>' in row
+    row = html[html.index("<code>roundtrip_binary</code>") :]
+    assert '<div class="sub">' not in row[: row.index("</tr>")]
 
 
 def test_autobahn_cells_link_case_reports(tmp_path: pathlib.Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance import trace
+from conformance.scenario import Property
 from conformance.targets import Target
 from fuzz.hypothesis.differential import Tally
 from reports import schema
@@ -73,8 +74,10 @@ def test_optional_fields_may_be_absent() -> None:
 
 def test_the_producers_write_records_of_the_schema() -> None:
     target = Target("compat", "compat", "subject")
-    tally = Tally("frames", target)
+    frames = Property("frames", "protocol", "Frames reach each target", ("frames.example",))
+    tally = Tally(frames, target)
     tally.check("frames.example", {"a": 1}, {"a": 1}, "example")
     assert problems(tally.result(), schema.PropertyResult) == []
+    assert (tally.result()["feature"], tally.result()["title"]) == (frames.feature, frames.title)
     change = trace.compare({"a": [1]}, {"a": []})[0].document()
     assert problems(change, schema.Change) == []

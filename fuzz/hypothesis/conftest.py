@@ -1,9 +1,9 @@
-"""Hypothesis profiles, the targets under test, the shared harness and the results file.
+"""The Hypothesis profile, the targets under test, the shared harness and the results file.
 
 ``HYPOTHESIS_PROFILE=ci`` (default) is deterministic and quick; ``HYPOTHESIS_PROFILE=fuzz`` keeps
 generating random examples for ``HYPOTHESIS_FUZZ_SECONDS`` (default 60) per property and target,
-remembering failures in ``.hypothesis/``. The profile applies to these properties only, not to
-other tests of the session.
+remembering failures in ``.hypothesis/``. Both are registered in ``differential``. The profile
+applies to these properties only, not to other tests of the session.
 """
 
 from __future__ import annotations
@@ -12,32 +12,11 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis.database import DirectoryBasedExampleDatabase
 
 from conformance.plugin import results_folder, state
 
 from . import differential
 
-SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-
-settings.register_profile(
-    "ci",
-    derandomize=True,
-    database=None,
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=SLOW,
-    print_blob=False,
-)
-settings.register_profile(
-    "fuzz",
-    max_examples=200,
-    database=DirectoryBasedExampleDatabase(str(differential.ROOT / ".hypothesis" / "examples")),
-    deadline=None,
-    suppress_health_check=SLOW,
-    print_blob=True,
-)
 differential.PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 if differential.PROFILE == "fuzz":
     differential.BUDGET = float(os.environ.get("HYPOTHESIS_FUZZ_SECONDS", "60"))

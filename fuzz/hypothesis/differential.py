@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from conformance import runner
 from conformance.paths import result
-from conformance.scenario import LogRecords, Pair
+from conformance.scenario import PROPERTIES, LogRecords, Pair, Property
 from conformance.targets import Target
 from reports import schema
 
@@ -47,6 +48,27 @@ BUDGET = 0.0
 MAX_BATCHES = 10_000
 # Longer messages are traced as their type, length and digest.
 SHORT = 64
+
+SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+# Registered on import, so that a module defining properties imports without the conftest.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=SLOW,
+    print_blob=False,
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=200,
+    database=DirectoryBasedExampleDatabase(str(ROOT / ".hypothesis" / "examples")),
+    deadline=None,
+    suppress_health_check=SLOW,
+    print_blob=True,
+)
 
 # Every property run in this process, in order, as written to hypothesis.json.
 RESULTS: list[schema.PropertyResult] = []
@@ -119,7 +141,7 @@ class Mailbox:
 class Tally:
     """What one property did against one target: examples, differences, a counterexample."""
 
-    name: str
+    prop: Property
     target: Target
     examples: int = 0
     failures: int = 0
@@ -131,7 +153,10 @@ class Tally:
         """Compare traces; a difference the catalogue doesn't declare fails the subject.
 
         A peer's differences are counted, keeping the shortest example, and never fail.
+        ``scenario`` is one of the property's registered scenario ids.
         """
+        if scenario not in self.prop.scenarios:
+            raise ValueError(f"{scenario} is not a scenario id of property {self.prop.id}")
         self.examples += 1
         verdict = runner.judge(scenario, self.target, reference, actual)
         if verdict.declared is not None:
@@ -157,7 +182,9 @@ class Tally:
 
     def result(self) -> schema.PropertyResult:
         return {
-            "name": self.name,
+            "name": self.prop.id,
+            "feature": self.prop.feature,
+            "title": self.prop.title,
             "target": self.target.name,
             "examples": self.examples,
             "failures": self.failures,
@@ -200,13 +227,16 @@ class Harness:
     def measure(self, name: str, target: Target, prop: Callable[[Tally], None]) -> None:
         """Run ``prop`` with a fresh tally and record the result; the subject's failure raises.
 
+        ``name`` is the id of a property registered in ``conformance.scenario.PROPERTIES``.
         ``prop`` runs again (new random examples) until :data:`BUDGET` seconds have passed.
         """
+        if name not in PROPERTIES:
+            raise KeyError(f"property {name} is not registered (register_property)")
         if not target.available:
             if target.role == "peer":
                 pytest.skip(f"target {target.name} unavailable: {target.error}")
             pytest.fail(f"target {target.name} unavailable: {target.error}")
-        tally = Tally(name, target)
+        tally = Tally(PROPERTIES[name], target)
         run = profile()(prop)
         try:
             for _ in range(MAX_BATCHES):

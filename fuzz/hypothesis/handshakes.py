@@ -23,20 +23,18 @@ from hypothesis import strategies as st
 from conformance.raw import CLIENT_MASK, OP_BINARY, OP_TEXT, FrameReader, encode_frame
 from conformance.targets import REFERENCE, Target
 
-from .strategies import variant
-
 __all__ = [
     "ACCEPT",
-    "HANDSHAKE_SCENARIOS",
     "ORIGIN",
     "REQUEST_FIELDS",
+    "REQUEST_KINDS",
     "REQUEST_LINE",
     "RESPONSE_FIELDS",
+    "RESPONSE_KINDS",
     "STATUS_LINE",
     "SUBPROTOCOL",
     "Head",
     "Limits",
-    "handshake_scenario_ids",
     "limits",
     "request_kind",
     "requests",
@@ -72,22 +70,11 @@ RESPONSE_FIELDS = (
     b"Sec-WebSocket-Accept: " + ACCEPT + CRLF,
 )
 
-# Catalogue scenario ids of the handshake properties, and of the kinds of examples the catalogue
-# may declare differences for (see request_kind() and response_kind()).
-HANDSHAKE_SCENARIOS = ("handshake.generated.to-server", "handshake.generated.to-client")
+# The kinds of examples the catalogue may declare differences for: what request_kind() and
+# response_kind() return. The handshake properties register a scenario id for each.
 REQUEST_KINDS = ("early-bytes",)
 RESPONSE_KINDS = ("incomplete-head", "large-head", "101-long-line", "101-reason",
                   "101-status-line", "101-header-checks")
-
-
-def handshake_scenario_ids() -> list[str]:
-    """Every scenario id the handshake properties report under."""
-    to_server, to_client = HANDSHAKE_SCENARIOS
-    return [
-        *HANDSHAKE_SCENARIOS,
-        *(variant(to_server, kind) for kind in REQUEST_KINDS),
-        *(variant(to_client, kind) for kind in RESPONSE_KINDS),
-    ]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -283,25 +283,6 @@ def broken(frame: Frame) -> bool:
     )
 
 
-# Catalogue scenario ids of the frame properties, and of the kinds of examples the catalogue may
-# declare differences for.
-FRAME_SCENARIOS = ("protocol.generated.to-server", "protocol.generated.to-client")
-FRAME_VARIANTS = ("close-inside-fragments", "read-ahead")
-
-
-def variant(scenario: str, kind: str) -> str:
-    """The scenario id of a kind of example of a frame property."""
-    return scenario.replace("generated", f"{kind}.generated")
-
-
-def frame_scenario_ids() -> list[str]:
-    """Every scenario id the frame properties report under."""
-    return [
-        *FRAME_SCENARIOS,
-        *(variant(scenario, kind) for scenario in FRAME_SCENARIOS for kind in FRAME_VARIANTS),
-    ]
-
-
 # Close codes the picows core accepts in a close frame (its WSCloseCode values) below 3000.
 CORE_CLOSE_CODES = {0, 1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
 

@@ -19,7 +19,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conformance import trace
-from conformance.scenario import Pair
+from conformance.scenario import Pair, register_property
 from conformance.scenarios._shapes import closed
 from conformance.targets import REFERENCE, Target
 
@@ -27,7 +27,9 @@ from . import strategies
 from .differential import Harness, Mailbox, Tally, logged, serving, short
 from .strategies import Call, Side, is_utf8
 
+# Catalogue ids of the property, and of its examples whose fragmented send fails.
 SCENARIO = "calls.generated"
+CLOSE_INSIDE_FRAGMENTS = "protocol.close-inside-fragments.calls"
 # Bound on a recv() or a pong that should come: only reached when a target misbehaves.
 REPLY_TIMEOUT = 1.0
 RECV_LIMIT = 32
@@ -148,10 +150,11 @@ class CallServer:
 def scenario(calls: list[Call]) -> str:
     """The catalogue scenario id of an example: a failed fragmented send ends with a close."""
     if any(call.name == "send_mixed" for call in calls):
-        return "protocol.close-inside-fragments.calls"
+        return CLOSE_INSIDE_FRAGMENTS
     return SCENARIO
 
 
+@register_property("call-sequences", "send", [SCENARIO, CLOSE_INSIDE_FRAGMENTS])
 def test_call_sequences(harness: Harness, target: Target) -> None:
     """Calls on a connected pair have the same outcomes as on websockets."""
 

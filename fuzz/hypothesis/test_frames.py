@@ -20,7 +20,7 @@ from hypothesis import example, given
 
 from conformance import raw
 from conformance.raw import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, Frame, RawConnection
-from conformance.scenario import Pair
+from conformance.scenario import Pair, generated_kind, register_property
 from conformance.scenarios._shapes import closed, drain
 from conformance.targets import REFERENCE, Target
 
@@ -28,8 +28,10 @@ from . import strategies
 from .differential import Harness, Mailbox, Tally, logged, serving, short
 from .strategies import Plan, Side
 
-# Catalogue ids of the properties: protocol scenarios, so protocol differences apply.
-TO_SERVER, TO_CLIENT = strategies.FRAME_SCENARIOS
+# Catalogue ids of the properties: protocol scenarios, so protocol differences apply; and the
+# kinds of examples the catalogue may declare differences for (see scenario()).
+TO_SERVER, TO_CLIENT = "protocol.generated.to-server", "protocol.generated.to-client"
+KINDS = ("close-inside-fragments", "read-ahead")
 # recv() calls a target gets before the test stops asking.
 RECV_LIMIT = 16
 # Bound on a pause waiting for the target's close frame.
@@ -160,12 +162,13 @@ BAD_CLOSE_INSIDE_FRAGMENTS = Plan(
 def scenario(base: str, plan: Plan) -> str:
     """The catalogue scenario id an example belongs to."""
     if plan.close_inside_fragments():
-        return strategies.variant(base, "close-inside-fragments")
+        return generated_kind(base, "close-inside-fragments")
     if plan.read_ahead():
-        return strategies.variant(base, "read-ahead")
+        return generated_kind(base, "read-ahead")
     return base
 
 
+@register_property("frames-to-server", "protocol", [TO_SERVER], KINDS)
 def test_frames_to_server(harness: Harness, target: Target) -> None:
     """A raw client's generated frames reach each server as they reach websockets'."""
 
@@ -188,6 +191,7 @@ def test_frames_to_server(harness: Harness, target: Target) -> None:
     harness.measure("frames-to-server", target, frames_to_server)
 
 
+@register_property("frames-to-client", "protocol", [TO_CLIENT], KINDS)
 def test_frames_to_client(harness: Harness, target: Target) -> None:
     """A raw server's generated frames reach each client as they reach websockets'."""
 

@@ -20,7 +20,7 @@ from hypothesis import example, given
 
 from conformance import trace
 from conformance.raw import RawConnection, Request, accept_key
-from conformance.scenario import Pair
+from conformance.scenario import Pair, generated_kind, register_property
 from conformance.scenarios._shapes import drain
 from conformance.scenarios.handshake_bytes_client import attempt
 from conformance.targets import REFERENCE, Target
@@ -31,15 +31,17 @@ from .handshakes import (
     ACCEPT,
     ORIGIN,
     REQUEST_FIELDS,
+    REQUEST_KINDS,
     REQUEST_LINE,
     RESPONSE_FIELDS,
+    RESPONSE_KINDS,
     STATUS_LINE,
     SUBPROTOCOL,
     Head,
 )
-from .strategies import variant
 
-TO_SERVER, TO_CLIENT = handshakes.HANDSHAKE_SCENARIOS
+# Catalogue ids of the properties; their examples of a kind are judged under the kind's id.
+TO_SERVER, TO_CLIENT = "handshake.generated.to-server", "handshake.generated.to-client"
 REFERENCE_TARGET = Target(REFERENCE, REFERENCE, "reference")
 # recv() calls a handler makes before it stops asking.
 RECV_LIMIT = 8
@@ -208,7 +210,7 @@ async def run(side: Callable[[Target, Head], Awaitable[Any]], target: Target, he
 
 def scenario(base: str, kind: str | None) -> str:
     """The catalogue scenario id of an example of this kind."""
-    return base if kind is None else variant(base, kind)
+    return base if kind is None else generated_kind(base, kind)
 
 
 # Regressions, and examples of the kinds the catalogue declares differences for.
@@ -246,6 +248,7 @@ CONNECTION_LIST = Head(
 )
 
 
+@register_property("handshakes-to-server", "handshake", [TO_SERVER], REQUEST_KINDS)
 def test_handshakes_to_server(harness: Harness, target: Target) -> None:
     """A raw client's generated request reaches each server as it reaches websockets'."""
 
@@ -262,6 +265,7 @@ def test_handshakes_to_server(harness: Harness, target: Target) -> None:
     harness.measure("handshakes-to-server", target, handshakes_to_server)
 
 
+@register_property("handshakes-to-client", "handshake", [TO_CLIENT], RESPONSE_KINDS)
 def test_handshakes_to_client(harness: Harness, target: Target) -> None:
     """A raw server's generated response reaches each client as it reaches websockets'."""
 

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import example, given
 
 from conformance import catalogue, trace
-from conformance.scenario import Pair
+from conformance.scenario import Pair, register_property
 from conformance.scenarios._shapes import echo
 from conformance.targets import REFERENCE, Target
 
@@ -149,10 +149,11 @@ def expectations(
     tally.expect(outcome_name(actual) in wanted, example, f"expected {wanted}, got {actual}")
 
 
+@register_property("seed-connect-keywords", "connect")
 def test_connect_keywords(harness: Harness, target: Target) -> None:
-    """
-    connect() accepts supported keywords, fails like websockets to reach an absent HTTPS proxy,
-    and rejects unsupported features at the call.
+    """connect() accepts supported keywords and rejects unsupported features at the call.
+
+    With the keywords of an HTTPS proxy that isn't there, it fails like websockets to reach it.
     """
 
     @given(choice=strategies.options(strategies.SUPPORTED_CONNECT, sorted(SEED_CONNECT)))
@@ -169,6 +170,7 @@ def test_connect_keywords(harness: Harness, target: Target) -> None:
     harness.measure("seed-connect-keywords", target, connect_keywords)
 
 
+@register_property("seed-serve-keywords", "serve")
 def test_serve_keywords(harness: Harness, target: Target) -> None:
     """serve() accepts supported keywords and rejects unsupported features at the call."""
 
