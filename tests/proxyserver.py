@@ -1,27 +1,26 @@
 """
 What the network tests of ``connect()`` share: a scripted HTTP proxy, and a message exchange run
-with websockets and with compat. Servers the conformance scenarios use too (pproxy, scripted TCP
-servers) come from :mod:`conformance.scenarios._proxies`.
+with websockets or with compat. Servers the conformance scenarios use too (pproxy, scripted TCP
+servers, a relaying HTTP proxy) come from :mod:`conformance.scenarios._proxies`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
-import ssl
 from typing import Any
 
-from conformance.scenarios._proxies import Handler, PProxy, free_port, tcp_server
+from conformance.scenarios._proxies import Handler, PProxy, free_port, relay, tcp_server
 
 __all__ = [
     "ECHO",
     "Handler",
     "Outcome",
     "PProxy",
-    "differential",
     "exchange",
     "free_port",
     "http_proxy",
+    "relay",
     "summary",
     "tcp_server",
 ]
@@ -46,12 +45,7 @@ def http_proxy(reply: bytes, requests: list[bytes]) -> Handler:
 
 
 def summary(exc: Exception) -> Outcome:
-    """
-    Reduce ``exc`` to its class name and message. A certificate verification error is reduced to
-    its OpenSSL verification code and reason: its message depends on the TLS implementation.
-    """
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return ("raised", type(exc).__name__, exc.verify_code, exc.reason)
+    """Reduce ``exc`` to its class name and message."""
     return ("raised", type(exc).__name__, str(exc))
 
 
@@ -70,11 +64,3 @@ async def exchange(root: str, uri: str, **kwargs: Any) -> Outcome:
                 return ("echo", await websocket.recv())
     except Exception as exc:
         return summary(exc)
-
-
-async def differential(uri: str, **kwargs: Any) -> Outcome:
-    """Run :func:`exchange` with websockets then compat; assert the outcomes match; return it."""
-    expected = await exchange("websockets", uri, **kwargs)
-    actual = await exchange("compat", uri, **kwargs)
-    assert actual == expected, f"\ncompat:     {actual!r}\nwebsockets: {expected!r}"
-    return expected

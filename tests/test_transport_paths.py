@@ -1,48 +1,36 @@
 """
-Rarely taken paths of compat's client transports, run on real sockets on 127.0.0.1: connecting
-over TCP (resolution, ``local_addr``, failures, cancellation), through an HTTP proxy's tunnel and
-without python-socks; the transports compat hands to picows; picows' lowest log level; extensions
-of other implementations. Where websockets can do the same, it must have the same outcome.
+Rarely taken paths of compat's client transports, run on real sockets on 127.0.0.1: without
+python-socks, an HTTP proxy's malformed status line; the transports compat hands to picows;
+picows' lowest log level; the base classes of extensions. Where websockets can do the same, it
+must have the same outcome. The comparisons that run on every pairing of targets are conformance
+scenarios: a server name with several addresses (``transport.several-addresses-*``,
+``transport.later-address-used``), TLS keywords through an HTTP proxy
+(``proxy-options.relayed-*``), an extension of the application's own named permessage-deflate
+(``extensions.application-permessage-deflate``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import importlib
 import importlib.util
 import logging
 import os
 import socket
-import ssl
 import sys
 import types
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-import trustme
 from picows import PICOWS_DEBUG_LL
-from websockets.asyncio.server import ServerConnection, serve
 
 from compat.asyncio.handoff import CoalescingTransport, UnixTransport
-from tests.conftest import echo_websocket, failure
+from tests.conftest import failure
 from tests.differential import check
-from tests.proxyserver import (
-    ECHO,
-    differential,
-    exchange,
-    free_port,
-    http_proxy,
-    tcp_server,
-)
+from tests.proxyserver import ECHO, exchange, free_port, http_proxy, relay, tcp_server
 
 TIMEOUT = 10.0
-
-# asyncio's error for a keyword that starting TLS doesn't take.
-START_TLS_REFUSES_SSL_OTHER = (
-    "BaseEventLoop.start_tls() got an unexpected keyword argument 'ssl_other'"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -51,63 +39,6 @@ def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
-
-
-# Connecting over TCP.
-
-
-@pytest.fixture
-async def resolver(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
-    """
-    Names that the running loop's resolver gives the listed numeric addresses, in order, for
-    websockets and compat alike: this system's resolver has no name with several addresses (and
-    never answers with none). Connections still go to those addresses over real sockets.
-    """
-    names: dict[str, list[str]] = {}
-    loop = asyncio.get_running_loop()
-    getaddrinfo = loop.getaddrinfo
-
-    async def resolve(host: Any, port: Any, **kwargs: Any) -> list[Any]:
-        if host not in names:
-            return await getaddrinfo(host, port, **kwargs)
-        return [
-            info for address in names[host] for info in await getaddrinfo(address, port, **kwargs)
-        ]
-
-    monkeypatch.setattr(loop, "getaddrinfo", resolve)
-    return names
-
-
-@pytest.mark.parametrize(
-    ("addresses", "expected"),
-    [
-        ([], "getaddrinfo() returned empty list"),
-        (["127.0.0.1", "127.0.0.1"], "[Errno 111] Connect call failed ('127.0.0.1', {port})"),
-        (
-            ["::1", "127.0.0.1"],
-            "Multiple exceptions: [Errno 111] Connect call failed ('::1', {port}, 0, 0), "
-            "[Errno 111] Connect call failed ('127.0.0.1', {port})",
-        ),
-    ],
-    ids=["none", "same-address-twice", "two-families"],
-)
-async def test_each_address_is_tried(
-    resolver: dict[str, list[str]], addresses: list[str], expected: str
-) -> None:
-    """
-    Every address of the server's name is tried in turn; when all fail, the errors are reported
-    together, or once if they read the same, as asyncio reports them.
-    """
-    resolver["several.test"] = addresses
-    port = free_port()
-    outcome = await differential(f"ws://several.test:{port}/", open_timeout=TIMEOUT)
-    assert outcome[2] == expected.format(port=port)
-
-
-async def test_a_later_address_is_used(resolver: dict[str, list[str]], server_port: int) -> None:
-    """When the first address refuses the connection, the next one gets it."""
-    resolver["several.test"] = ["::1", "127.0.0.1"]
-    assert await differential(f"ws://several.test:{server_port}/") == ECHO
 
 
 # Without python-socks.
@@ -168,107 +99,11 @@ async def test_socks_proxy_without_python_socks(
         outcomes.append(str(raised.value))
     assert outcomes == ["connecting through a SOCKS proxy requires python-socks"] * 2
     # HTTP proxies don't need it.
-    async with tcp_server(relaying_proxy()) as port:
+    async with tcp_server(relay()) as port:
         assert await exchange("compat", uri, proxy=f"http://127.0.0.1:{port}") == ECHO
 
 
 # Through an HTTP proxy.
-
-
-def relaying_proxy() -> Any:
-    """An HTTP proxy that opens the tunnel asked for with ``CONNECT`` and relays both ways."""
-
-    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        finally:
-            writer.close()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        host, _, port = head.split(b" ")[1].decode().rpartition(":")
-        server_reader, server_writer = await asyncio.open_connection(host, int(port))
-        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        await asyncio.gather(pipe(reader, server_writer), pipe(server_reader, writer))
-
-    return handle
-
-
-@pytest.fixture(scope="module")
-def authority() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-async def localhost_tls_port(authority: trustme.CA) -> AsyncIterator[int]:
-    """Port of a websockets echo server on 127.0.0.1, over TLS, certified for localhost only."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    authority.issue_cert("localhost").configure_cert(context)
-    async with serve(echo_websocket, "127.0.0.1", 0, ssl=context) as server:
-        yield server.sockets[0].getsockname()[1]
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "expected"),
-    [
-        ({"server_hostname": "localhost"}, ECHO),
-        ({"server_hostname": "localhost", "ssl_handshake_timeout": TIMEOUT}, ECHO),
-        ({"server_hostname": "example.com"}, "SSLCertVerificationError"),
-        ({}, "SSLCertVerificationError"),
-    ],
-    ids=["server-hostname", "ssl-handshake-timeout", "wrong-server-hostname", "address"],
-)
-async def test_tls_keywords_through_http_proxy(
-    authority: trustme.CA, localhost_tls_port: int, kwargs: dict[str, Any], expected: Any
-) -> None:
-    """Through an HTTP proxy, ``server_hostname`` and ``ssl_*`` apply to TLS to the server."""
-    trusting = ssl.create_default_context()
-    authority.configure_trust(trusting)
-    async with tcp_server(relaying_proxy()) as port:
-        outcome = await differential(
-            f"wss://127.0.0.1:{localhost_tls_port}/",
-            proxy=f"http://127.0.0.1:{port}",
-            ssl=trusting,
-            **kwargs,
-        )
-    if isinstance(expected, str):
-        assert outcome[:2] == ("raised", expected)
-    else:
-        assert outcome == expected
-
-
-@pytest.mark.parametrize(
-    ("secure", "expected"),
-    [
-        (True, ("raised", "TypeError", START_TLS_REFUSES_SSL_OTHER)),
-        (False, ECHO),
-    ],
-    ids=["wss", "ws"],
-)
-async def test_unknown_ssl_keyword_through_http_proxy(
-    authority: trustme.CA,
-    localhost_tls_port: int,
-    server_port: int,
-    secure: bool,
-    expected: tuple[str, ...],
-) -> None:
-    """
-    Through an HTTP proxy, any other ``ssl*`` keyword is for TLS to the server too: starting TLS
-    refuses it for ``wss://``; there is no TLS to the server for ``ws://``.
-    """
-    trusting = ssl.create_default_context()
-    authority.configure_trust(trusting)
-    if secure:
-        uri, kwargs = f"wss://localhost:{localhost_tls_port}/", {"ssl": trusting}
-    else:
-        uri, kwargs = f"ws://127.0.0.1:{server_port}/", {}
-    async with tcp_server(relaying_proxy()) as port:
-        outcome = await differential(
-            uri, proxy=f"http://127.0.0.1:{port}", ssl_other=True, **kwargs
-        )
-    assert outcome == expected
 
 
 @pytest.mark.parametrize(
@@ -443,59 +278,3 @@ def test_base_classes_leave_methods_to_subclasses(cls: str, method: str, args: A
     """A subclass that doesn't define a method of the interface raises NotImplementedError."""
     outcome = check("extensions.base", lambda m: getattr(getattr(m, cls)(), method)(*args))
     assert outcome[:2] == ("raised", "NotImplementedError")
-
-
-class Reversing:
-    """
-    An extension of the application's own, named permessage-deflate but of no implementation's
-    permessage-deflate: it reverses the payload of data frames.
-    """
-
-    name = "permessage-deflate"
-
-    def decode(self, frame: Any, *, max_size: int | None = None) -> Any:
-        return self.encode(frame)
-
-    def encode(self, frame: Any) -> Any:
-        if frame.opcode.value > 2:  # control frames
-            return frame
-        return dataclasses.replace(frame, data=bytes(reversed(frame.data)))
-
-
-class ReversingClient:
-    name = "permessage-deflate"
-
-    def get_request_params(self) -> list[tuple[str, str | None]]:
-        return []
-
-    def process_response_params(self, params: Sequence[Any], accepted: Sequence[Any]) -> Any:
-        return Reversing()
-
-
-class ReversingServer:
-    name = "permessage-deflate"
-
-    def process_request_params(
-        self, params: Sequence[Any], accepted: Sequence[Any]
-    ) -> tuple[list[Any], Any]:
-        return [], Reversing()
-
-
-async def test_extension_named_permessage_deflate_of_the_application() -> None:
-    """
-    An extension named permessage-deflate that isn't one of websockets' is used as it is: it
-    sees every data frame, both ways.
-    """
-    received: list[str | bytes] = []
-
-    async def record(websocket: ServerConnection) -> None:
-        async for message in websocket:
-            received.append(message)
-            await websocket.send(message)
-
-    factories: list[Any] = [ReversingServer()]  # websockets' factories, by what they do
-    async with serve(record, "127.0.0.1", 0, extensions=factories, compression=None) as server:
-        uri = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
-        outcome = await differential(uri, extensions=[ReversingClient()], compression=None)
-    assert outcome == ECHO
-    assert received == ["hello", "hello"]

@@ -5,8 +5,8 @@ pproxy, a real HTTP and SOCKS proxy server, runs in a child process on 127.0.0.1
 request starts it, and it serves the rest of the session, until the interpreter exits
 (:func:`stop_all`). :class:`PProxy` also runs one for a ``with`` block.
 
-:func:`tcp_server` serves a scripted handler on 127.0.0.1, such as :func:`silent` or
-:func:`peer_recorder`, for the duration of a scenario.
+:func:`tcp_server` serves a scripted handler on 127.0.0.1, such as :func:`silent`,
+:func:`peer_recorder` or :func:`relay`, for the duration of a scenario.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ __all__ = [
     "free_port",
     "peer_recorder",
     "pproxy_port",
+    "relay",
     "silent",
     "stop_all",
     "tcp_server",
@@ -260,5 +261,41 @@ def peer_recorder(peers: list[tuple[str, int]]) -> Handler:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peers.append(writer.get_extra_info("peername"))
         await reader.read(4096)
+
+    return handle
+
+
+# The hosts :func:`relay` opens tunnels to.
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def relay(targets: list[str] | None = None) -> Handler:
+    """
+    An HTTP proxy that opens the tunnel asked for with ``CONNECT`` and relays both ways, to a
+    loopback host of :data:`LOOPBACK` only (403 for any other); each target asked for, as
+    ``host:port``, is added to ``targets``.
+    """
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        target = head.split(b" ")[1].decode()
+        if targets is not None:
+            targets.append(target)
+        host, _, port = target.rpartition(":")
+        if host not in LOOPBACK or not port.isdigit():
+            writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            return
+        server_reader, server_writer = await asyncio.open_connection(host.strip("[]"), int(port))
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await asyncio.gather(pipe(reader, server_writer), pipe(server_reader, writer))
 
     return handle

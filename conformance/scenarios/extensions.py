@@ -534,6 +534,92 @@ async def empty_extensions(pair: Pair, client: dict[str, Any], server: dict[str,
     return {"connect": outcome, "offers": log}
 
 
+# An extension of the application's own, named permessage-deflate: of no library, and written
+# against none of their base classes.
+
+
+class Reversing:
+    """Reverses the payload of data frames, both ways; logs every frame it sees."""
+
+    name = "permessage-deflate"
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+
+    def decode(self, frame: Any, *, max_size: int | None = None) -> Any:
+        self.log.append(["decode", *_frame(frame)])
+        return self.reversed(frame)
+
+    def encode(self, frame: Any) -> Any:
+        self.log.append(["encode", *_frame(frame)])
+        return self.reversed(frame)
+
+    @staticmethod
+    def reversed(frame: Any) -> Any:
+        if frame.opcode not in DATA_OPCODES:
+            return frame
+        return dataclasses.replace(frame, data=bytes(reversed(bytes(frame.data))))
+
+
+class ReversingClient:
+    """A client factory of :class:`Reversing`, without parameters."""
+
+    name = "permessage-deflate"
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+
+    def get_request_params(self) -> list[tuple[str, str | None]]:
+        return []
+
+    def process_response_params(self, params: Any, accepted_extensions: Any) -> Any:
+        return Reversing(self.log)
+
+
+class ReversingServer:
+    """A server factory of :class:`Reversing`, without parameters."""
+
+    name = "permessage-deflate"
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+
+    def process_request_params(self, params: Any, accepted_extensions: Any) -> Any:
+        return [], Reversing(self.log)
+
+
+@scenario("extensions", seed="extensions")
+async def application_permessage_deflate(pair: Pair) -> Any:
+    """An extension named permessage-deflate that isn't a library's is used as it is: it sees
+    every frame, both ways (compression=None on both sides)."""
+    client_log: Log = []
+    server_log: Log = []
+    received: list[Any] = []
+
+    async def record(ws: Any) -> Any:
+        async for message in ws:
+            received.append(message)
+            await ws.send(message)
+        return closed(ws)
+
+    recorder = Recorder(record)
+    async with pair.serve(
+        recorder, extensions=[ReversingServer(server_log)], compression=None
+    ) as url:
+
+        async def attempt() -> Any:
+            async with pair.connect(
+                url, extensions=[ReversingClient(client_log)], compression=None
+            ) as ws:
+                await ws.send("hello")
+                return {"echo": await ws.recv(), "extensions": extension_header(ws)}
+
+        outcome = await pair.catch(attempt())
+        server = await recorder.wait(pair)
+    return {"connect": outcome, "received": received, "server": server,
+            "client_log": client_log, "server_log": server_log}
+
+
 # Raw servers: the exact offers and answers, and frames with reserved bits.
 
 

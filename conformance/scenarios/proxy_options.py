@@ -1,7 +1,8 @@
 """connect() through a proxy: URLs, the environment, keywords for the proxy and for TLS.
 
 A raw HTTP or HTTPS proxy (see :mod:`.proxy`) grants the tunnel and plays the server inside it,
-over TLS for wss:// URIs. The environment is changed only inside a scenario, to addresses on
+over TLS for wss:// URIs; a relaying HTTP proxy (:func:`._proxies.relay`) tunnels to the server
+target instead. The environment is changed only inside a scenario, to addresses on
 127.0.0.1, and restored after it.
 """
 
@@ -17,9 +18,11 @@ from typing import Any
 
 from ..raw import OP_TEXT, RawConnection, RawServer, default_response
 from ..scenario import Pair, family
+from ._proxies import relay, tcp_server
+from ._shapes import echo
 from .handshake_bytes_client import failure
 from .proxy import GRANTED, _request, accept_and_greet, causes
-from .tls import server_context, trusting_context
+from .tls import secure_exchange, server_context, trusting_context
 
 # Never resolved: the raw proxy plays this server.
 SERVER = "ws://example.com/"
@@ -176,6 +179,49 @@ async def proxy_kwargs(pair: Pair, scheme: str, kwargs: dict[str, Any]) -> Any:
 async def secure_through_proxy(pair: Pair, scheme: str, kwargs: dict[str, Any]) -> Any:
     """connect() to a wss:// URI through a raw proxy: TLS to the server inside the tunnel."""
     return await through(pair, SECURE_SERVER, scheme, kwargs)
+
+
+# Keywords for TLS to the server target, through a proxy relaying to it. Its certificate names
+# localhost only; the client trusts its authority unless told otherwise.
+
+RELAYED_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("proxy-options.relayed-server-hostname",
+     "wss:// to an address through a relaying proxy, server_hostname naming the certificate's host",
+     {"uri": "wss://127.0.0.1:{port}/", "kwargs": {"server_hostname": "localhost"}}),
+    ("proxy-options.relayed-ssl-handshake-timeout",
+     "wss:// through a relaying proxy with server_hostname and ssl_handshake_timeout",
+     {"uri": "wss://127.0.0.1:{port}/",
+      "kwargs": {"server_hostname": "localhost", "ssl_handshake_timeout": 10.0}}),
+    ("proxy-options.relayed-wrong-server-hostname",
+     "wss:// through a relaying proxy, server_hostname naming a host the certificate doesn't",
+     {"uri": "wss://127.0.0.1:{port}/", "kwargs": {"server_hostname": "example.com"}}),
+    ("proxy-options.relayed-address",
+     "wss:// through a relaying proxy to an address the certificate doesn't name",
+     {"uri": "wss://127.0.0.1:{port}/", "kwargs": {}}),
+    ("proxy-options.relayed-unknown-ssl-keyword-wss",
+     "wss:// through a relaying proxy: another ssl* keyword goes to start_tls(), which refuses it",
+     {"uri": "wss://localhost:{port}/", "kwargs": {"ssl_other": True}}),
+    ("proxy-options.relayed-unknown-ssl-keyword-ws",
+     "ws:// through a relaying proxy: another ssl* keyword, with no TLS to the server",
+     {"uri": "ws://127.0.0.1:{port}/", "kwargs": {"ssl_other": True}}),
+]
+
+
+@family("proxy-tls", RELAYED_CASES, seed="proxy-tls")
+async def relayed(pair: Pair, uri: str, kwargs: dict[str, Any]) -> Any:
+    """connect() through an HTTP proxy tunnelling to the echo server target, over TLS for
+    wss://: the echo or the error, and the tunnels asked for."""
+    secure = uri.startswith("wss:")
+    options: dict[str, Any] = {"ssl": server_context("localhost")} if secure else {}
+    targets: list[str] = []
+    async with pair.serving(echo, **options) as server, tcp_server(relay(targets)) as proxy:
+        port = next(iter(server.sockets)).getsockname()[1]
+        tls = {"ssl": "trusting"} if secure else {}
+        outcome = await secure_exchange(
+            pair, uri.format(port=port), proxy=f"http://127.0.0.1:{proxy}", **tls, **kwargs
+        )
+    return {"outcome": outcome, "tunnels": [target.replace(f":{port}", ":PORT")
+                                            for target in targets]}
 
 
 # Proxy URLs.

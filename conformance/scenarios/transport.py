@@ -2,8 +2,9 @@
 
 connect() hands these keyword arguments to the event loop's create_connection() in websockets:
 binding to a local address, the family, protocol and flags of the resolution, an already
-connected socket, or a host and port overriding the URI's. Every connection stays on 127.0.0.1;
-the addresses that can't be bound fail locally, before any packet is sent.
+connected socket, or a host and port overriding the URI's; and a server name with several
+addresses, each tried in turn. Every connection stays on 127.0.0.1 (or ::1); the addresses that
+can't be bound fail locally, before any packet is sent.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import ipaddress
 import os
+import re
 import socket
 import ssl
 import warnings
@@ -22,6 +25,7 @@ from typing import Any
 from .. import trace
 from ..scenario import Pair, family, scenario
 from ._shapes import Recorder, echo
+from .proxy_options import proxy_environment
 from .tls import server_context, trusting_context
 
 # A documentation address (RFC 5737), not assigned to any interface here: binding to it fails
@@ -183,6 +187,85 @@ async def resolution_options(pair: Pair, kwargs: dict[str, Any], host: str = "12
             # Nothing connected; once a connection is made, when the server forgets it varies.
             result["connections"] = len(server.connections)
     return result
+
+
+# A server name with several addresses. This system's resolver has none (and never answers with
+# none): the running loop's resolver is given some for a name of the reserved .test domain.
+
+SEVERAL = "several.test"
+
+
+@contextmanager
+def resolving(names: dict[str, list[str]]) -> Iterator[None]:
+    """Meanwhile, the running event loop's resolver gives each name of ``names`` the loopback
+    addresses listed, in that order (an empty list: no address); other names resolve as before.
+    Connections still go to those addresses over real sockets. The proxy settings of the
+    environment are set aside meanwhile too: they would send the name to a proxy."""
+    for addresses in names.values():
+        for address in addresses:
+            if not ipaddress.ip_address(address).is_loopback:
+                raise ValueError(f"not a loopback address: {address}")
+    loop = asyncio.get_running_loop()
+    attributes = vars(loop)
+    own = attributes.get("getaddrinfo")
+    getaddrinfo = loop.getaddrinfo
+
+    async def resolve(host: Any, port: Any, **kwargs: Any) -> list[Any]:
+        if host not in names:
+            return await getaddrinfo(host, port, **kwargs)
+        return [
+            info for address in names[host] for info in await getaddrinfo(address, port, **kwargs)
+        ]
+
+    attributes["getaddrinfo"] = resolve
+    try:
+        with proxy_environment({}):
+            yield
+    finally:
+        if own is None:
+            del attributes["getaddrinfo"]
+        else:
+            attributes["getaddrinfo"] = own
+
+
+SEVERAL_FAILURES: list[tuple[str, str, dict[str, Any]]] = [
+    ("transport.several-addresses-none", "a server name without any address",
+     {"addresses": []}),
+    ("transport.several-addresses-same-twice",
+     "a server name with the same address twice, refusing: one error, as they read the same",
+     {"addresses": ["127.0.0.1", "127.0.0.1"]}),
+    ("transport.several-addresses-two-families",
+     "a server name with an IPv6 then an IPv4 address, both refusing: both errors",
+     {"addresses": ["::1", "127.0.0.1"]}),
+]
+
+
+@family("connect", SEVERAL_FAILURES, sides="client")
+async def several_addresses_fail(pair: Pair, addresses: list[str]) -> Any:
+    """Every address of the server's name is tried in turn; when all fail, the errors are
+    reported together, or once if they read the same, as asyncio reports them (the port that
+    nothing listens on written ``PORT``). Without IPv6 on the loopback interface, ::1 fails
+    otherwise, for the reference too: it runs on the same machine."""
+    port = free_port()
+    with resolving({SEVERAL: addresses}):
+        try:
+            async with pair.connect(f"ws://{SEVERAL}:{port}/"):
+                return {"connected": True}
+        except Exception as exc:
+            outcome = failure(exc)
+    outcome["str"] = re.sub(rf"\b{port}\b", "PORT", outcome["str"])
+    return outcome
+
+
+@scenario("connect")
+async def later_address_used(pair: Pair) -> Any:
+    """The first address of the server's name (::1) refuses the connection: the next one
+    (127.0.0.1, where the server listens) gets it."""
+    recorder = Recorder(remote_address)
+    async with pair.serving(recorder) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        with resolving({SEVERAL: ["::1", "127.0.0.1"]}):
+            return await exchange(pair, f"ws://{SEVERAL}:{port}/", recorder)
 
 
 SOCK_CASES: list[tuple[str, str, dict[str, Any]]] = [
