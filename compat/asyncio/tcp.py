@@ -88,7 +88,11 @@ async def connect_tcp(
     local = None if local_addr is None else await resolve(*local_addr, family, proto, flags)
     errors: list[OSError] = []
     for af, socktype, sproto, _, address in infos:
-        sock = socket.socket(af, socktype, sproto)
+        try:
+            sock = socket.socket(af, socktype, sproto)
+        except OSError as exc:  # a family this system has no sockets of, say
+            errors.append(exc)
+            continue
         try:
             sock.setblocking(False)
             if local is not None:

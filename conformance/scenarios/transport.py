@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import ipaddress
 import os
@@ -265,6 +266,36 @@ async def later_address_used(pair: Pair) -> Any:
     async with pair.serving(recorder) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         with resolving({SEVERAL: ["::1", "127.0.0.1"]}):
+            return await exchange(pair, f"ws://{SEVERAL}:{port}/", recorder)
+
+
+@contextmanager
+def without_ipv6_sockets() -> Iterator[None]:
+    """Meanwhile, creating an IPv6 socket fails as on a system without IPv6 (EAFNOSUPPORT);
+    sockets of other families, and those made of an accepted connection, are created as before."""
+    created = socket.socket
+
+    class Socket(created):  # type: ignore[misc,valid-type]
+        def __init__(self, family: Any = -1, *args: Any, **kwargs: Any) -> None:
+            if family == socket.AF_INET6 and kwargs.get("fileno") is None and len(args) < 3:
+                raise OSError(errno.EAFNOSUPPORT, os.strerror(errno.EAFNOSUPPORT))
+            super().__init__(family, *args, **kwargs)
+
+    socket.socket = Socket  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        socket.socket = created  # type: ignore[misc]
+
+
+@scenario("connect")
+async def later_address_without_ipv6(pair: Pair) -> Any:
+    """The first address of the server's name (::1) can't even get a socket, as on a system
+    without IPv6: the next one (127.0.0.1, where the server listens) gets the connection."""
+    recorder = Recorder(remote_address)
+    async with pair.serving(recorder) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        with resolving({SEVERAL: ["::1", "127.0.0.1"]}), without_ipv6_sockets():
             return await exchange(pair, f"ws://{SEVERAL}:{port}/", recorder)
 
 
