@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import operator
@@ -24,7 +23,6 @@ from picows import (
     WSInvalidUpgradeError,
     WSUpgradeRequest,
     WSUpgradeResponse,
-    ws_connect,
 )
 
 from ..datastructures import Headers, HeadersLike
@@ -47,7 +45,7 @@ from ..protocol import State
 from ..typing import LoggerLike, Origin, PathLike, Subprotocol
 from ..uri import WebSocketURI, parse_uri
 from .connection import Connection
-from .core import READ_BUFFER_SIZE, USE_AIOFASTNET, checked_options, core_logger, limits
+from .core import READ_BUFFER_SIZE, checked_options, core_logger, limits
 from .handoff import RequestWatch, open_client
 from .proxy import TLS_DISABLED, open_socket, select_proxy
 from .rejection import read_response
@@ -387,17 +385,12 @@ class connect:
             if handshake_log is not None:
                 handshake_log.connection = connection
 
-        # The socket picows' ws_connect() wraps, to end the connection if the handshake is
-        # cancelled: the transport picows made of it isn't given back then.
-        wrapped: socket.socket | None = None
-
-        async def socket_factory(_: object) -> socket.socket:
-            nonlocal spare, wrapped
+        async def open_tcp() -> socket.socket:
+            nonlocal spare
             sock = await open_socket(wsuri, proxy, kwargs, tls_disabled)
             connected(sock)
             if not wsuri.secure:
                 spare = sock.dup()
-            wrapped = sock
             return sock
 
         def listener_factory(
@@ -420,17 +413,11 @@ class connect:
             return connection
 
         handshake_timeout = None if deadline is None else max(deadline - loop.time(), 0.001)
-        scheme = "wss" if wsuri.secure else "ws"
         host = f"[{wsuri.host}]" if ":" in wsuri.host else wsuri.host
-        options: dict[str, Any] = {
-            "logger": handshake_log or core_logger,
-            "read_buffer_size": READ_BUFFER_SIZE,
-            "max_frame_size": min(frame_limits) if frame_limits else sys.maxsize,
-            "extra_headers": self._request_headers(wsuri, offer),
-            "handshake_timeout": handshake_timeout,
-        }
+        # Checked before connecting: a header websockets refuses opens no connection.
+        request_headers = self._request_headers(wsuri, offer)
+        transport: asyncio.Transport | None = None
         try:
-            transport: asyncio.Transport | None = None
             unix = kwargs.get("unix", False) or _is_unix(kwargs.get("sock"))
             if not unix and proxy is not None and proxy.scheme in ("http", "https"):
                 transport = await open_tunnel(
@@ -439,40 +426,27 @@ class connect:
                 if transport.get_extra_info("sslcontext") is None:  # plain text to a ws:// server
                     spare = transport.get_extra_info("socket").dup()
                 connected(transport)
-            elif unix or wsuri.secure:
-                # compat sets up Unix connections, which picows' client can't, and TLS ones, whose
-                # frames it coalesces (see .handoff); picows sets up plain TCP ones.
-                sock = await socket_factory(None)
+            else:
+                # compat sets up every connection and hands it to picows (see .handoff), so
+                # that the frames of one pass of the event loop go out together.
+                sock = await open_tcp()
                 transport, _ = await loop.create_connection(
                     asyncio.Protocol,
                     sock=sock,
                     ssl=(ssl or True) if wsuri.secure else None,
                     **tls_kwargs,
                 )
-            if transport is not None:
-                _, listener = await open_client(
-                    transport,
-                    listener_factory,
-                    netloc=f"{host}:{wsuri.port}",
-                    resource=wsuri.resource_name,
-                    **options,
-                )
-            else:
-                _, listener = await ws_connect(
-                    listener_factory,
-                    f"{scheme}://{host}:{wsuri.port}{wsuri.resource_name}",
-                    ssl_context=ssl,
-                    websocket_handshake_timeout=options["handshake_timeout"],
-                    enable_auto_pong=False,
-                    logger_name=options["logger"],
-                    read_buffer_init_size=options["read_buffer_size"],
-                    use_aiofastnet=USE_AIOFASTNET,
-                    max_frame_size=options["max_frame_size"],
-                    extra_headers=options["extra_headers"],
-                    max_redirects=0,
-                    socket_factory=socket_factory,
-                    **tls_kwargs,
-                )
+            _, listener = await open_client(
+                transport,
+                listener_factory,
+                netloc=f"{host}:{wsuri.port}",
+                resource=wsuri.resource_name,
+                logger=handshake_log or core_logger,
+                read_buffer_size=READ_BUFFER_SIZE,
+                max_frame_size=min(frame_limits) if frame_limits else sys.maxsize,
+                extra_headers=request_headers,
+                handshake_timeout=handshake_timeout,
+            )
         except WSHandshakeError as exc:
             error = await _handshake_error(exc, spare, connection)
             if handshake_log is not None:
@@ -483,10 +457,6 @@ class connect:
                 handshake_log.failed(aborted=True)
             if transport is not None:
                 transport.abort()
-            elif wrapped is not None and wrapped.fileno() != -1:
-                # picows' transport reads the end of the stream and closes the socket.
-                with contextlib.suppress(OSError):
-                    wrapped.shutdown(socket.SHUT_RDWR)
             raise
         except Exception:
             # The response to the request refused the handshake, or the TCP connection failed.
@@ -613,9 +583,7 @@ class connect:
             await asyncio.sleep(delay)
 
 
-def unix_connect(
-    path: PathLike | None = None, uri: str | None = None, **kwargs: Any
-) -> connect:
+def unix_connect(path: PathLike | None = None, uri: str | None = None, **kwargs: Any) -> connect:
     """Connect to the WebSocket server listening on the Unix socket at ``path``.
 
     ``uri`` defaults to ``ws://localhost/``, or ``wss://localhost/`` with an ``ssl`` argument.

@@ -30,7 +30,6 @@ __all__ = [
     "PONG",
     "READ_BUFFER_SIZE",
     "TEXT",
-    "USE_AIOFASTNET",
     "BytesLike",
     "CoreLogger",
     "checked_options",
@@ -59,11 +58,6 @@ MSG_TYPES = {opcode: msg_type for msg_type, opcode in OPCODES.items()}
 
 # The payloads picows sends as given.
 BytesLike = (bytes, bytearray, memoryview)
-
-# compat runs picows on asyncio's own transports rather than aiofastnet's: throughput is the
-# same on loopback, idle connections are lighter, and TLS errors are the standard library's,
-# as in websockets.
-USE_AIOFASTNET = False
 
 # Initial size of picows' read buffer for each connection. picows doubles it whenever a frame
 # doesn't fit, so a small start costs a few reallocations for large messages and keeps idle

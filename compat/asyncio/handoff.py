@@ -27,11 +27,13 @@ A TCP or TLS connection compat gives ``WSProtocol`` is behind a :class:`Coalesci
 which writes the frames sent in one pass of the event loop together (not a plain Unix one,
 where sending costs little). picows also sets ``TCP_NODELAY`` on every connection's socket,
 which fails on a Unix socket: a Unix connection is behind a :class:`UnixTransport`, which leaves
-TCP options alone. Server connections are handed over by :func:`hand_off`. picows' client API
-only creates connections itself, without either: client connections over a Unix socket, over
-TLS or through an HTTP proxy are established by compat and handed over by :func:`open_client`,
-as ``ws_connect`` hands a connection established through a proxy to ``WSProtocol``; plain TCP
-ones are left to ``ws_connect``, as coalescing their frames measured no faster.
+TCP options alone. Server connections are handed over by :func:`hand_off`; client connections,
+established by compat over TCP, TLS, a Unix socket or an HTTP proxy's tunnel, by
+:func:`open_client`, as ``ws_connect`` hands a connection established through a proxy to
+``WSProtocol``. picows' own ``ws_connect`` writes each frame with a system call of its own.
+The transports are asyncio's (or uvloop's), not aiofastnet's: throughput is the same on
+loopback, idle connections are lighter, and TLS errors are the standard library's, as in
+websockets.
 """
 
 from __future__ import annotations
@@ -295,7 +297,7 @@ class CoalescingTransport(asyncio.Transport):
         elif not self._window:
             self._sent_outside_window()
         buffers = list(list_of_data)
-        if not self._writev(buffers):
+        if not self._writev(buffers, -1):
             self._transport.writelines(buffers)
 
     def write_eof(self) -> None:
@@ -371,14 +373,15 @@ class CoalescingTransport(asyncio.Transport):
 
     def _flush(self) -> None:
         """Write the frames kept, in one call."""
-        pending = self._pending
+        pending, size = self._pending, self._pending_size
         self._pending = []
         self._pending_size = 0
-        if not self._writev(pending):
+        if not self._writev(pending, size):
             self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
 
-    def _writev(self, buffers: Sequence[Buffer]) -> bool:
-        """Write ``buffers`` without copying them, if the transport would copy them.
+    def _writev(self, buffers: Sequence[Buffer], size: int) -> bool:
+        """Write ``buffers``, of ``size`` bytes (-1: not counted), without copying them, if
+        the transport would copy them.
 
         That is where the transport is asyncio's socket transport (which joins what
         ``writelines()`` gets, up to Python 3.11) and nothing waits in it: ``buffers`` go to the
@@ -398,9 +401,10 @@ class CoalescingTransport(asyncio.Transport):
             sent = os.writev(self._fd, buffers)
         except OSError:  # the transport tries again, and reports what went wrong
             return False
-        rest = _after(buffers, sent)
-        if rest:
-            transport.writelines(rest)
+        if sent != size:
+            rest = _after(buffers, sent)
+            if rest:
+                transport.writelines(rest)
         return True
 
     def _stop_coalescing(self) -> None:
