@@ -116,9 +116,12 @@ def _refuse_unknown_kwargs(kwargs: dict[str, Any], method: Callable[..., Any]) -
     keyword argument it doesn't take, such as the ``proxy_*`` ones that only the connection to
     an HTTP proxy takes.
     """
+    given = [name for name in kwargs if name != "unix"]
+    if not given:  # as usual: reading the signature costs more than the rest of connecting
+        return
     accepted = inspect.signature(method).parameters
-    for name in kwargs:
-        if name not in accepted and name != "unix":
+    for name in given:
+        if name not in accepted:
             # Python names the method by its qualified name, Cython (uvloop) by its name.
             function = getattr(method, "__func__", method)
             label = function.__qualname__ if inspect.isfunction(function) else function.__name__
