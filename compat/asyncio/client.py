@@ -47,7 +47,7 @@ from ..uri import WebSocketURI, parse_uri
 from .connection import Connection
 from .core import READ_BUFFER_SIZE, checked_options, core_logger, limits
 from .handoff import RequestWatch, open_client
-from .proxy import TLS_DISABLED, open_socket, select_proxy
+from .proxy import open_socket, select_proxy
 from .rejection import read_response
 from .tunnel import open_tunnel
 
@@ -162,6 +162,14 @@ def backoff(
 def _is_unix(sock: socket.socket | None) -> bool:
     """Whether ``sock`` is a Unix socket, which picows' own client can't set up."""
     return sock is not None and sock.family == socket.AF_UNIX
+
+
+def _refused_tls_keyword(tls_kwargs: dict[str, Any]) -> str | None:
+    """The event loop's error for the first TLS keyword in ``tls_kwargs``, given without TLS."""
+    for name in TLS_KWARGS:  # in the order asyncio and uvloop check them
+        if tls_kwargs.get(name) is not None:
+            return f"{name} is only meaningful with ssl"
+    return None
 
 
 def _host_header(wsuri: WebSocketURI) -> str:
@@ -350,17 +358,16 @@ class connect:
         ssl = kwargs.pop("ssl", True if wsuri.secure else None)
         if wsuri.secure and ssl is None:
             raise ValueError("ssl=None is incompatible with a wss:// URI")
-        # websockets passes server_hostname to asyncio, which refuses it without TLS: at once,
-        # or once connected to a SOCKS proxy, or, through an HTTP proxy, when starting TLS.
-        tls_disabled = wsuri.secure and ssl is False
         proxy = select_proxy(wsuri, self.proxy, kwargs)
-        if tls_disabled and proxy is None:
-            raise ValueError(TLS_DISABLED)
         tls_kwargs = {name: kwargs.pop(name) for name in TLS_KWARGS if name in kwargs}
         if wsuri.secure:
             tls_kwargs.setdefault("server_hostname", wsuri.host)
             if ssl is True:
                 ssl = None
+        # The event loop refuses TLS keywords without TLS (websockets passes server_hostname for
+        # wss:// URIs, so ssl=False too): before connecting, or once connected to a SOCKS proxy.
+        # Through an HTTP proxy, they only apply to starting TLS for wss:// URIs.
+        refused = None if wsuri.secure and ssl is not False else _refused_tls_keyword(tls_kwargs)
         offer = offer_extensions(self.extensions)
         max_message, max_fragment = limits(self.connection_kwargs["max_size"])
         frame_limits = [size for size in (max_message, max_fragment) if size is not None]
@@ -387,7 +394,7 @@ class connect:
 
         async def open_tcp() -> socket.socket:
             nonlocal spare
-            sock = await open_socket(wsuri, proxy, kwargs, tls_disabled)
+            sock = await open_socket(wsuri, proxy, kwargs, refused)
             connected(sock)
             if not wsuri.secure:
                 spare = sock.dup()

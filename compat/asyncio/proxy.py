@@ -21,10 +21,8 @@ from ..uri import WebSocketURI
 from .socks import connect_socks_proxy
 from .tcp import connect_tcp
 
-__all__ = ["TLS_DISABLED", "open_socket", "select_proxy"]
+__all__ = ["open_socket", "select_proxy"]
 
-# asyncio's error for ``server_hostname`` without TLS, which websockets passes for wss:// URIs.
-TLS_DISABLED = "server_hostname is only meaningful with ssl"
 # asyncio's error for a socket given with a host or a port.
 SOCK_AND_ADDRESS = "host/port and sock can not be specified at the same time"
 
@@ -44,7 +42,7 @@ def select_proxy(
 
 
 async def open_socket(
-    wsuri: WebSocketURI, proxy: Proxy | None, kwargs: dict[str, Any], tls_disabled: bool = False
+    wsuri: WebSocketURI, proxy: Proxy | None, kwargs: dict[str, Any], refused: str | None = None
 ) -> socket.socket:
     """
     Return a socket connected to the server of ``wsuri``, through the SOCKS ``proxy`` if any.
@@ -52,8 +50,9 @@ async def open_socket(
     ``kwargs`` are the keyword arguments of :meth:`asyncio.loop.create_connection` that the
     application passed to ``connect()``: ``host``, ``port``, ``sock``, ``family``, ``proto``,
     ``flags`` and ``local_addr`` are honoured; like websockets, only ``local_addr`` applies to
-    a SOCKS proxy. ``tls_disabled`` is ``ssl=False`` with a ``wss://`` URI, which asyncio
-    refuses once the SOCKS proxy is connected.
+    a SOCKS proxy. ``refused`` is the event loop's error for a TLS keyword given without TLS:
+    raised before connecting, after the errors of ``kwargs`` the event loop raises first, or
+    once the SOCKS proxy is connected.
     """
     loop = asyncio.get_running_loop()
     if proxy is not None:
@@ -61,8 +60,8 @@ async def open_socket(
         try:
             # websockets then wraps the socket with loop.create_connection(sock=...).
             _refuse_unknown_kwargs(kwargs, loop.create_connection)
-            if tls_disabled:
-                raise ValueError(TLS_DISABLED)
+            if refused is not None:
+                raise ValueError(refused)
             if kwargs.get("host") is not None or kwargs.get("port") is not None:
                 raise ValueError(SOCK_AND_ADDRESS)
         except BaseException:
@@ -72,6 +71,8 @@ async def open_socket(
     sock = _given_socket(kwargs)
     if kwargs.get("unix", False):
         _refuse_unknown_kwargs(kwargs, loop.create_unix_connection)
+        if refused is not None:
+            raise ValueError(refused)
         path = kwargs.get("path")
         if path is not None:
             if sock is not None:
@@ -83,6 +84,8 @@ async def open_socket(
             raise ValueError(f"A UNIX Domain Stream Socket was expected, got {sock!r}")
     else:
         _refuse_unknown_kwargs(kwargs, loop.create_connection)
+        if refused is not None:
+            raise ValueError(refused)
         # websockets defaults host and port to the URI's unless a socket is given; then asyncio
         # takes an explicit None, 0 or both with a socket as they are.
         host = kwargs.get("host", wsuri.host if sock is None else None)

@@ -363,6 +363,44 @@ async def datagram_sock(pair: Pair) -> Any:
             return outcome
 
 
+TLS_KEYWORDS_WITHOUT_TLS: list[tuple[str, str, dict[str, Any]]] = [
+    ("transport.ws-server-hostname", "server_hostname with a ws:// URI",
+     {"kwargs": {"server_hostname": "localhost"}}),
+    ("transport.ws-ssl-handshake-timeout", "ssl_handshake_timeout with a ws:// URI",
+     {"kwargs": {"ssl_handshake_timeout": 1.0}}),
+    ("transport.ws-ssl-shutdown-timeout", "ssl_shutdown_timeout with a ws:// URI",
+     {"kwargs": {"ssl_shutdown_timeout": 1.0}}),
+    ("transport.ws-tls-keywords", "the three TLS keywords with a ws:// URI: the first is named",
+     {"kwargs": {"ssl_shutdown_timeout": 1.0, "ssl_handshake_timeout": 1.0,
+                 "server_hostname": "localhost"}}),
+    ("transport.wss-ssl-false", "ssl=False with a wss:// URI, where server_hostname is implied",
+     {"kwargs": {"ssl": False}, "scheme": "wss"}),
+]
+
+
+@family("connect", TLS_KEYWORDS_WITHOUT_TLS, sides="client")
+async def tls_keywords_without_tls(pair: Pair, kwargs: dict[str, Any], scheme: str = "ws") -> Any:
+    """The event loop refuses TLS keywords without TLS before connecting: the outcome, and how
+    many connections the server's address saw meanwhile (none)."""
+    accepted = 0
+
+    def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        writer.close()
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        try:
+            async with pair.connect(f"{scheme}://127.0.0.1:{port}/", **kwargs):
+                outcome: dict[str, Any] = {"connected": True}
+        except Exception as exc:
+            outcome = failure(exc)
+        await asyncio.sleep(0.1)  # for a connection under way to be accepted
+    return {"outcome": outcome, "connections": accepted}
+
+
 CANCELLED_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("transport.cancelled-during-handshake", "connect() cancelled while waiting for the response",
      {"secure": False}),

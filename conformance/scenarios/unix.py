@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -193,3 +194,27 @@ async def sock_outcome(pair: Pair, given: socket.socket, path: str | None) -> An
     if "str" in outcome:
         outcome["str"] = outcome["str"].replace(repr(given), "SOCKET")
     return outcome
+
+
+@scenario("connect", sides="client")
+async def unix_connect_server_hostname(pair: Pair) -> Any:
+    """unix_connect() to a ws:// URI with server_hostname: refused before connecting, as the
+    event loop refuses TLS keywords without TLS (the server saw no connection)."""
+    accepted = 0
+
+    def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        writer.close()
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "ws.sock")
+        async with await asyncio.start_unix_server(accept, path):
+
+            async def attempt() -> Any:
+                async with unix_connect(pair, path, server_hostname="localhost"):
+                    return "connected"
+
+            outcome = await pair.catch(attempt())
+            await asyncio.sleep(0.1)  # for a connection under way to be accepted
+    return {"outcome": outcome, "connections": accepted}
