@@ -178,8 +178,11 @@ async def connections_opening_while_closing(pair: Pair) -> Any:
     outcomes = await asyncio.gather(*attempts)
     await pair.stop(server)
     opened = sum(outcome.startswith("opened") for outcome in outcomes)
+    # How many clients get either depends on timing (the machine's load): only the outcomes
+    # that are neither are traced.
+    either = {"opened, closed with 1001", "InvalidStatus 503"}
     return {
-        "outcomes": sorted(set(outcomes)),
+        "other_outcomes": sorted(set(outcomes) - either),
         "every_open_connection_ran_its_handler": opened == len(started),
     }
 
