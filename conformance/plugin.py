@@ -133,8 +133,7 @@ class Conformance:
         baseline = next(self.runs(case))
 
         async def compute() -> object:
-            result, _ = await run(case, baseline.client, baseline.server)
-            return result
+            return (await run(case, baseline.client, baseline.server)).trace
 
         return await runner.reference(case.id, compute)
 
@@ -193,15 +192,22 @@ class Conformance:
             return
         try:
             expected = baseline.value()
-            actual, seconds = await run(case, item.client, item.server)
+            outcome = await run(case, item.client, item.server, collect=item.alone)
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"
             self.record(item, status="error", diff=[message], reference_trace=baseline.trace)
             if item.target.role == "subject":
                 pytest.fail(f"{item.id} crashed: {message}", pytrace=False)
             return
+        # Where the target is the only library, whatever was left open is its own.
         verdict = runner.judge(
-            case.id, item.target, expected, actual, case.seed, case.require if item.alone else None
+            case.id,
+            item.target,
+            expected,
+            outcome.trace,
+            case.seed,
+            case.require if item.alone else None,
+            left_open=outcome.left_open if item.alone else (),
         )
         self.record(
             item,
@@ -209,9 +215,9 @@ class Conformance:
             declared=verdict.declared,
             diff=verdict.diff(),
             changes=[change.document() for change in verdict.changes],
-            trace=actual,
+            trace=outcome.trace,
             reference_trace=expected,
-            seconds=round(seconds, 4),
+            seconds=round(outcome.seconds, 4),
         )
         if verdict.fails:
             pytest.fail(verdict.explain(f"undeclared difference in {item.id}"), pytrace=False)
