@@ -133,7 +133,8 @@ class Conformance:
         baseline = next(self.runs(case))
 
         async def compute() -> object:
-            return (await run(case, baseline.client, baseline.server)).trace
+            result, _ = await run(case, baseline.client, baseline.server)
+            return result
 
         return await runner.reference(case.id, compute)
 
@@ -192,22 +193,15 @@ class Conformance:
             return
         try:
             expected = baseline.value()
-            outcome = await run(case, item.client, item.server, collect=item.alone)
+            actual, seconds = await run(case, item.client, item.server)
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"
             self.record(item, status="error", diff=[message], reference_trace=baseline.trace)
             if item.target.role == "subject":
                 pytest.fail(f"{item.id} crashed: {message}", pytrace=False)
             return
-        # Where the target is the only library, whatever was left open is its own.
         verdict = runner.judge(
-            case.id,
-            item.target,
-            expected,
-            outcome.trace,
-            case.seed,
-            case.require if item.alone else None,
-            left_open=outcome.left_open if item.alone else (),
+            case.id, item.target, expected, actual, case.seed, case.require if item.alone else None
         )
         self.record(
             item,
@@ -215,9 +209,9 @@ class Conformance:
             declared=verdict.declared,
             diff=verdict.diff(),
             changes=[change.document() for change in verdict.changes],
-            trace=outcome.trace,
+            trace=actual,
             reference_trace=expected,
-            seconds=round(outcome.seconds, 4),
+            seconds=round(seconds, 4),
         )
         if verdict.fails:
             pytest.fail(verdict.explain(f"undeclared difference in {item.id}"), pytrace=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Literal
 
 from . import catalogue, trace
@@ -102,16 +102,13 @@ def judge(
     actual: trace.Trace,
     seed: str | None = None,
     require: Callable[[trace.Trace], list[str]] | None = None,
-    left_open: Sequence[str] = (),
 ) -> Verdict:
     """Compare ``actual``, ``target``'s trace of ``check``, with the reference's ``expected``,
     and apply the catalogue (``seed`` is the seed feature the check proves, if any) and the
-    check's requirement, if any. Every resource the target ``left_open`` (a ``ResourceWarning``'s
-    message) is a problem too: whatever websockets does, a target closes what it opens."""
+    check's requirement, if any."""
     changes = tuple(trace.compare(expected, actual))
     declared = None
     if changes:
         declared = catalogue.load().declared(target.name, check, seed, changes)
     problems = tuple(require(actual)) if require is not None else ()
-    problems += tuple(f"closes what it opens: {resource}" for resource in left_open)
     return Verdict(check, target, expected, actual, changes, declared, problems)

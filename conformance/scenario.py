@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import gc
 import logging
 import re
 import time
 import types
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, Literal, TypeVar
 
@@ -21,7 +19,6 @@ from .targets import Target
 __all__ = [
     "PROPERTIES",
     "SCENARIOS",
-    "Outcome",
     "Pair",
     "Property",
     "Scenario",
@@ -469,21 +466,10 @@ class Pair:
         ]
 
 
-@dataclasses.dataclass
-class Outcome:
-    """A run of a scenario: its trace as plain data, its duration, and the resources (sockets,
-    transports, ...) it left open: the messages of their ``ResourceWarning``."""
-
-    trace: object
-    seconds: float
-    left_open: list[str]
-
-
 async def run(
-    case: Scenario, client: Target | None, server: Target | None, *, collect: bool = False
-) -> Outcome:
-    """Run ``case`` on a pairing. With ``collect``, garbage is collected at the end, so that
-    whatever the run left open is found then rather than in a later run."""
+    case: Scenario, client: Target | None, server: Target | None
+) -> tuple[object, float]:
+    """Run ``case`` on a pairing; return its trace as plain data and the duration."""
     pair = Pair(client, server)
     root = logging.getLogger()
     root.addHandler(pair.logs)
@@ -491,23 +477,10 @@ async def run(
     debugging = loop.get_debug()
     loop.set_debug(debugging or case.debug)
     start = time.monotonic()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ResourceWarning)
-        try:
-            async with asyncio.timeout(RUN_TIMEOUT):
-                result = await case.function(pair)
-        finally:
-            loop.set_debug(debugging)
-            root.removeHandler(pair.logs)
-        seconds = time.monotonic() - start
-        if collect:
-            gc.collect()
-    left_open = []
-    for warning in caught:
-        if issubclass(warning.category, ResourceWarning):
-            left_open.append(str(warning.message))
-        else:  # shown as it would have been
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
-    return Outcome(trace.data(result), seconds, left_open)
+    try:
+        async with asyncio.timeout(RUN_TIMEOUT):
+            result = await case.function(pair)
+    finally:
+        loop.set_debug(debugging)
+        root.removeHandler(pair.logs)
+    return trace.data(result), time.monotonic() - start

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import socket
 import struct
 
 import pytest
@@ -218,28 +217,6 @@ def test_a_requirement_fails_the_subject_even_where_traces_match() -> None:
     peer = Target("peer", "peer", "peer")
     assert not runner.judge("any", peer, {"a": 1}, {"a": 1}, require=nothing_logged).fails
     assert runner.judge("any", subject, {"a": 1}, {"a": 1}).status == "identical"
-
-
-def test_what_a_target_left_open_fails_it_even_where_traces_match() -> None:
-    subject = Target("compat", "compat", "subject")
-    leaked = ["unclosed <socket.socket fd=7>"]
-    verdict = runner.judge("any", subject, {"a": 1}, {"a": 1}, left_open=leaked)
-    assert (verdict.status, verdict.fails) == ("different", True)
-    assert verdict.diff() == ["requires: closes what it opens: unclosed <socket.socket fd=7>"]
-
-
-async def test_a_run_finds_what_it_left_open() -> None:
-    async def leaking(pair: scenario.Pair) -> object:
-        cycle: list[object] = [socket.socket()]
-        cycle.append(cycle)  # found once the garbage collector frees it, at the end of the run
-        return {"done": True}
-
-    case = scenario.Scenario("leaking", leaking, "connect", None, "client", "leaks a socket")
-    target = registry((), ["compat"])[0]
-    outcome = await scenario.run(case, target, None, collect=True)
-    assert outcome.trace == {"done": True}
-    assert len(outcome.left_open) == 1
-    assert outcome.left_open[0].startswith("unclosed <socket.socket")
 
 
 def test_a_property_registers_the_ids_of_its_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
