@@ -392,14 +392,6 @@ class connect:
             if handshake_log is not None:
                 handshake_log.connection = connection
 
-        async def open_tcp() -> socket.socket:
-            nonlocal spare
-            sock = await open_socket(wsuri, proxy, kwargs, refused)
-            connected(sock)
-            if not wsuri.secure:
-                spare = sock.dup()
-            return sock
-
         def listener_factory(
             request: WSUpgradeRequest, response: WSUpgradeResponse
         ) -> ClientConnection:
@@ -436,7 +428,10 @@ class connect:
             else:
                 # compat sets up every connection and hands it to picows (see .handoff), so
                 # that the frames of one pass of the event loop go out together.
-                sock = await open_tcp()
+                sock = await open_socket(wsuri, proxy, kwargs, refused)
+                connected(sock)
+                if not wsuri.secure:
+                    spare = sock.dup()
                 transport, _ = await loop.create_connection(
                     asyncio.Protocol,
                     sock=sock,
